@@ -1,0 +1,92 @@
+/* Shared between the C driver and the CUDA kernel templates (C-compatible):
+ * the launch parameters of a dense GEMM, the tile-config table and the
+ * shared-memory and workspace formulas. Internal; not part of the C API. */
+#ifndef MARLIN_KERNEL_PLAN_H
+#define MARLIN_KERNEL_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "marlin/marlin.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct marlin_tile_config {
+  int32_t m_blocks, n_tile, k_tile, threads, stages;
+} marlin_tile_config;
+
+enum {
+#define MARLIN_TILE(id, ...) MARLIN_TILE_CONFIG_##id = id,
+#include "marlin/kernel/configs.def"
+#undef MARLIN_TILE
+  MARLIN_TILE_CONFIG_COUNT
+};
+
+static inline marlin_tile_config marlin_tile_config_get(int id) {
+  static const marlin_tile_config table[] = {
+#define MARLIN_TILE(id, mb, nt, kt, th, st) {mb, nt, kt, th, st},
+#include "marlin/kernel/configs.def"
+#undef MARLIN_TILE
+  };
+  return table[id];
+}
+
+/* How one GEMM is cut into CTAs: tiles of (16*m_blocks) x n_tile outputs,
+ * each tile's K range split into `splits` CTAs of ksteps_per_split k_tile steps.
+ * Split partials go to an fp32 workspace; the last CTA of a tile sums them in
+ * split order (deterministic) and writes C. */
+typedef struct marlin_dense_plan {
+  int32_t config;           /* MARLIN_TILE_CONFIG_*                          */
+  int32_t m_tiles, n_tiles; /* grid: n_tiles x m_tiles x splits              */
+  int32_t splits;           /* CTAs per tile along K                         */
+  int32_t ksteps;           /* k_tile steps covering Kp                      */
+  int32_t ksteps_per_split; /* steps per split (the last may have fewer)     */
+  int32_t smem_bytes;       /* dynamic shared memory per CTA                 */
+  size_t ws_counters;       /* byte offsets into the workspace               */
+  size_t ws_partials;
+  size_t ws_a_perm;         /* act-order: permuted copy of A (m x k)         */
+  size_t workspace_bytes;   /* total                                         */
+} marlin_dense_plan;
+
+/* Everything a generated launcher needs. Pointers are device pointers. */
+typedef struct marlin_dense_params {
+  int32_t m, n, k;          /* logical problem                                */
+  int32_t n_pad, k_pad;     /* packed dims: roundup(n, 64), roundup(k, 16)    */
+  int32_t group_size;       /* rows per scale group (k_pad when channelwise) */
+  int32_t per_row_groups;   /* act-order with !is_k_full: g_idx per row       */
+  const void *a;            /* m x k, row stride lda (maybe the permuted copy) */
+  int64_t lda;
+  const void *b, *scales, *zeros;
+  const int32_t *g_idx;     /* sorted g_idx when per_row_groups               */
+  const void *bias;
+  void *c;
+  int64_t ldc;
+  void *workspace;
+  marlin_dense_plan plan;
+  cudaStream_t stream;
+} marlin_dense_params;
+
+/* A generated launcher: enqueues the kernel of params->plan.config; returns a
+ * cudaError_t value (0 on success). */
+typedef int (*marlin_dense_launch_fn)(const marlin_dense_params *params);
+
+/* Bytes of dynamic shared memory the dense kernel uses for config c with
+ * bits-wide weights (4 or 8). Must match include/marlin/kernel/dense.cuh. */
+static inline int32_t marlin_dense_smem_bytes(marlin_tile_config c, int bits) {
+  int32_t a_stage = 16 * c.m_blocks * c.k_tile * 2;         /* fp16/bf16 A      */
+  int32_t b_stage = c.k_tile * c.n_tile * bits / 8;         /* packed weights   */
+  int32_t s_stage = (c.k_tile / 16) * c.n_tile * 2;         /* <= k_tile/16 scale rows */
+  int32_t z_stage = (c.k_tile / 16) * c.n_tile / 2;         /* int4 zero points */
+  int32_t pipe = c.stages * (a_stage + b_stage + s_stage + z_stage);
+  int32_t warps_k = c.threads / 32 / (c.n_tile / 64);
+  int32_t red = (warps_k - 1) * 16 * c.m_blocks * c.n_tile * 4; /* fp32 partials */
+  return pipe > red ? pipe : red;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
