@@ -1,0 +1,422 @@
+// The dense mixed-precision GEMM template family (mma.sync path, sm80+):
+//   C[m,n] = A[m,k] * dequant(W)[k,n] (+ bias[n])
+// A: fp16/bf16 activations; W: packed 4- or 8-bit codes (docs/layout.md) with
+// per-group scales in A's dtype and optional zero points; fp32 accumulation.
+//
+// Structure, top down:
+//   launch_dense<Scheme, T, Tag>   the generated launcher's body: switch over
+//                                  the tile configs of configs.def
+//   dense_kernel<..., tile>        one CTA = one (16*MB) x NT output tile, one
+//                                  split of K; STAGES-deep cp.async pipeline
+//   stage loads / compute_stage    A via ldmatrix (XOR-swizzled smem),
+//                                  W as one 16-byte fragment per lane,
+//                                  dequant in registers, mma.m16n8k16
+//   reduction                      warps splitting K sum in shared memory;
+//                                  CTAs splitting K write fp32 partials, the
+//                                  last one of a tile sums them in split order
+//                                  (deterministic) and writes C.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <atomic>
+
+#include "marlin/kernel/dequant.cuh"
+#include "marlin/kernel/plan.h"
+#include "marlin/kernel/ptx.cuh"
+
+namespace marlin {
+
+// ---- schemes and activation types ----------------------------------------------
+
+template <marlin_scheme S>
+struct Scheme;
+template <>
+struct Scheme<MARLIN_SCHEME_GPTQ4> {
+  static constexpr int bits = 4, bias = 8;
+  static constexpr bool has_zero = false;
+};
+template <>
+struct Scheme<MARLIN_SCHEME_GPTQ8> {
+  static constexpr int bits = 8, bias = 128;
+  static constexpr bool has_zero = false;
+};
+template <>
+struct Scheme<MARLIN_SCHEME_AWQ4> {
+  static constexpr int bits = 4, bias = 0;
+  static constexpr bool has_zero = true;
+};
+
+template <marlin_dtype A>
+struct Act;
+template <>
+struct Act<MARLIN_DTYPE_FP16> {
+  using type = half;
+};
+template <>
+struct Act<MARLIN_DTYPE_BF16> {
+  using type = __nv_bfloat16;
+};
+
+// ---- tile geometry ------------------------------------------------------------
+
+template <int MB, int NT, int KT, int THREADS, int STAGES, int BITS>
+struct Tile {
+  static constexpr int TM = 16 * MB;              // rows of A / C per tile
+  static constexpr int WARPS = THREADS / 32;
+  static constexpr int WARPS_N = NT / 64;         // each warp owns 64 columns
+  static constexpr int WARPS_K = WARPS / WARPS_N; // the rest split the stage's K
+  static constexpr int KB = KT / 16;              // k16 blocks per stage
+  static constexpr int KB_WARP = KB / WARPS_K;    // k16 blocks per warp per stage
+  static constexpr int LOG2_KT = KT == 64 ? 6 : KT == 128 ? 7 : KT == 256 ? 8 : -1;
+  // packed-weight words per 64 columns of one k16 row, and 16-byte chunks
+  static constexpr int W64 = BITS == 4 ? 128 : 256;
+  static constexpr int B_ROW_CHUNKS = WARPS_N * W64 / 4;
+  // shared memory per stage (bytes); marlin_dense_smem_bytes() mirrors this
+  static constexpr int A_STAGE = TM * KT * 2;
+  static constexpr int B_STAGE = KT * NT * BITS / 8;
+  static constexpr int S_STAGE = KB * NT * 2;
+  static constexpr int Z_STAGE = KB * NT / 2;
+  static_assert(NT % 64 == 0 && WARPS % WARPS_N == 0, "warps must tile N");
+  static_assert(KB % WARPS_K == 0, "k16 blocks must split evenly over warps");
+  static_assert(LOG2_KT > 0, "k_tile must be 64, 128 or 256");
+  static_assert(KB * B_ROW_CHUNKS % THREADS == 0, "weight chunks must split evenly over threads");
+  static_assert(KB * NT / 8 <= THREADS, "one thread per 16 bytes of a stage's scales");
+};
+
+// ---- the kernel ------------------------------------------------------------------
+
+template <class S, class T, int TAG, int MB, int NT, int KT, int THREADS, int STAGES>
+__global__ void __launch_bounds__(THREADS, MB <= 2 ? 2 : 1)
+    dense_kernel(const marlin_dense_params p) {
+  static_assert(TAG >= 800, "the mma.sync kernel needs sm80+; sm75 kernels are not written yet");
+  using G = Tile<MB, NT, KT, THREADS, STAGES, S::bits>;
+  using T2 = typename Vec2<T>::type;
+
+  extern __shared__ __align__(16) uint8_t smem[];
+  uint8_t *const sA = smem;
+  uint8_t *const sB = sA + STAGES * G::A_STAGE;
+  uint8_t *const sS = sB + STAGES * G::B_STAGE;
+  uint8_t *const sZ = sS + STAGES * G::S_STAGE;
+  __shared__ int last_cta;
+
+  const T *const A = static_cast<const T *>(p.a);
+  const int32_t *const B = static_cast<const int32_t *>(p.b);
+  const T *const scales = static_cast<const T *>(p.scales);
+  const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
+
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int wn = warp % G::WARPS_N, wk = warp / G::WARPS_N;
+
+  const int n_tile = blockIdx.x, m_tile = blockIdx.y, split = blockIdx.z;
+  const int tile = m_tile * p.plan.n_tiles + n_tile;
+  const int m0 = m_tile * G::TM;
+  const int n0 = n_tile * NT;  // first column, in the padded column space
+  const int step_begin = split * p.plan.ksteps_per_split;
+  const int step_end = min(step_begin + p.plan.ksteps_per_split, p.plan.ksteps);
+
+  const int gshift = 31 - __clz(p.group_size);                  // group size is a power of 2
+  const int num_groups = max(1, p.k >> gshift);
+  const int srows = gshift >= G::LOG2_KT ? 1 : KT >> gshift;    // scale rows per stage
+  const int kb_rows = p.k_pad / 16;
+  const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
+  const uint64_t policy = ptx::evict_first_policy();
+
+  // ---- global -> shared, one pipeline stage ----
+  auto load_stage = [&](int step, int slot) {
+    const int k0 = step * KT;
+    T *const dA = reinterpret_cast<T *>(sA + slot * G::A_STAGE);
+    constexpr int A_CHUNKS = G::TM * KT / 8;
+#pragma unroll
+    for (int i = 0; i < (A_CHUNKS + THREADS - 1) / THREADS; ++i) {
+      const int c = tid + i * THREADS;
+      if (A_CHUNKS % THREADS == 0 || c < A_CHUNKS) {
+        const int row = c / (KT / 8), ch = c % (KT / 8);
+        const int gr = m0 + row, gk = k0 + ch * 8;
+        const bool ok = gr < p.m && gk < p.k;
+        ptx::cp_async16(dA + row * KT + ((ch ^ (row & 7)) * 8), ok ? A + gr * p.lda + gk : A, ok);
+      }
+    }
+    uint8_t *const dB = sB + slot * G::B_STAGE;
+    constexpr int B_CHUNKS = G::KB * G::B_ROW_CHUNKS;
+#pragma unroll
+    for (int i = 0; i < B_CHUNKS / THREADS; ++i) {
+      const int c = tid + i * THREADS;
+      const int kb = c / G::B_ROW_CHUNKS, cc = c % G::B_ROW_CHUNKS;
+      const int grow = k0 / 16 + kb, nb = n0 / 64 + cc / (G::W64 / 4);
+      const bool ok = grow < kb_rows && nb < p.n_pad / 64;
+      const int32_t *src = B + grow * b_row_words + (n0 / 64) * G::W64 + cc * 4;
+      ptx::cp_async16_stream(dB + c * 16, ok ? src : B, ok, policy);
+    }
+    const int g0 = k0 >> gshift;
+    T *const dS = reinterpret_cast<T *>(sS + slot * G::S_STAGE);
+    if (tid < srows * (NT / 8)) {
+      const int r = tid / (NT / 8), cc = tid % (NT / 8);
+      const int g = g0 + r, col = n0 + cc * 8;
+      const bool ok = g < num_groups && col < p.n_pad;
+      ptx::cp_async16(dS + r * NT + cc * 8, ok ? scales + int64_t(g) * p.n_pad + col : scales, ok);
+    }
+    if constexpr (S::has_zero) {
+      int32_t *const dZ = reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE);
+      if (tid < srows * (NT / 32)) {
+        const int r = tid / (NT / 32), cc = tid % (NT / 32);
+        const int g = g0 + r, word = n0 / 8 + cc * 4;
+        const bool ok = g < num_groups && word < p.n_pad / 8;
+        ptx::cp_async16(dZ + r * (NT / 8) + cc * 4,
+                        ok ? zeros + int64_t(g) * (p.n_pad / 8) + word : zeros, ok);
+      }
+    }
+  };
+
+  float acc[MB][8][4];
+#pragma unroll
+  for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[mb][nt][e] = 0.f;
+
+  // ---- one stage of tensor-core work for this warp ----
+  auto compute_stage = [&](int slot) {
+    const T *const tA = reinterpret_cast<const T *>(sA + slot * G::A_STAGE);
+    const uint8_t *const tB = sB + slot * G::B_STAGE;
+    const T *const tS = reinterpret_cast<const T *>(sS + slot * G::S_STAGE);
+    const int32_t *const tZ = reinterpret_cast<const int32_t *>(sZ + slot * G::Z_STAGE);
+#pragma unroll
+    for (int i = 0; i < G::KB_WARP; ++i) {
+      const int kb = wk * G::KB_WARP + i;
+      uint32_t af[MB][4];
+#pragma unroll
+      for (int mb = 0; mb < MB; ++mb) {
+        const int row = mb * 16 + (lane & 15), ch = kb * 2 + (lane >> 4);
+        ptx::ldmatrix_x4(af[mb], tA + row * KT + ((ch ^ (row & 7)) * 8));
+      }
+      const int srow = gshift >= G::LOG2_KT ? 0 : (kb * 16) >> gshift;
+      const uint4 sv = *reinterpret_cast<const uint4 *>(tS + srow * NT + wn * 64 + (lane >> 2) * 8);
+      const T *const s8 = reinterpret_cast<const T *>(&sv);  // columns c + 8t
+      if constexpr (S::bits == 4) {
+        const uint4 bw = *reinterpret_cast<const uint4 *>(tB + (kb * G::B_ROW_CHUNKS + wn * 32 + lane) * 16);
+        const uint32_t words[4] = {bw.x, bw.y, bw.z, bw.w};
+        uint32_t zw = 0;
+        if constexpr (S::has_zero) zw = tZ[srow * (NT / 8) + wn * 8 + (lane >> 2)];
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          T za, zb;
+          if constexpr (S::has_zero) {
+            za = T(float((zw >> (8 * j)) & 0xf));
+            zb = T(float((zw >> (8 * j + 4)) & 0xf));
+          } else {
+            za = zb = T(float(S::bias));
+          }
+          T2 v[4];
+          dequant4(words[j], offset4(za), offset4(zb), v);
+          const T2 sa = broadcast2(s8[2 * j]), sb = broadcast2(s8[2 * j + 1]);
+          v[0] = __hmul2(v[0], sa);
+          v[1] = __hmul2(v[1], sa);
+          v[2] = __hmul2(v[2], sb);
+          v[3] = __hmul2(v[3], sb);
+#pragma unroll
+          for (int mb = 0; mb < MB; ++mb) {
+            ptx::mma_16816<T>(acc[mb][2 * j], af[mb], as_u32(v[0]), as_u32(v[1]));
+            ptx::mma_16816<T>(acc[mb][2 * j + 1], af[mb], as_u32(v[2]), as_u32(v[3]));
+          }
+        }
+      } else {
+        const uint4 *const bp =
+            reinterpret_cast<const uint4 *>(tB + (kb * G::B_ROW_CHUNKS + wn * 64 + 2 * lane) * 16);
+        const uint4 b0 = bp[0], b1 = bp[1];
+        const uint32_t words[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+        for (int t = 0; t < 8; ++t) {  // t = 2j + h: n8 tile t, column c + 8t
+          T2 v[2];
+          dequant8(words[t], v);
+          const T2 s = broadcast2(s8[t]);
+          v[0] = __hmul2(v[0], s);
+          v[1] = __hmul2(v[1], s);
+#pragma unroll
+          for (int mb = 0; mb < MB; ++mb)
+            ptx::mma_16816<T>(acc[mb][t], af[mb], as_u32(v[0]), as_u32(v[1]));
+        }
+      }
+    }
+  };
+
+  // ---- the pipelined main loop ----
+#pragma unroll
+  for (int s = 0; s < STAGES - 1; ++s) {
+    if (step_begin + s < step_end) load_stage(step_begin + s, s);
+    ptx::cp_async_commit();
+  }
+  int slot = 0;
+  for (int step = step_begin; step < step_end; ++step) {
+    ptx::cp_async_wait<STAGES - 2>();
+    __syncthreads();
+    const int next = step + STAGES - 1;
+    if (next < step_end) load_stage(next, (slot + STAGES - 1) % STAGES);
+    ptx::cp_async_commit();
+    compute_stage(slot);
+    slot = (slot + 1) % STAGES;
+  }
+  ptx::cp_async_wait<0>();
+  __syncthreads();
+
+  // ---- warps that split K: sum into the wk == 0 warps (fixed order) ----
+  if constexpr (G::WARPS_K > 1) {
+    float4 *const red = reinterpret_cast<float4 *>(smem);
+    if (wk > 0) {
+      float4 *dst = red + (((wk - 1) * G::WARPS_N + wn) * MB * 8) * 32 + lane;
+#pragma unroll
+      for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+        for (int nt = 0; nt < 8; ++nt)
+          dst[(mb * 8 + nt) * 32] = make_float4(acc[mb][nt][0], acc[mb][nt][1], acc[mb][nt][2], acc[mb][nt][3]);
+    }
+    __syncthreads();
+    if (wk == 0) {
+#pragma unroll 1
+      for (int w = 1; w < G::WARPS_K; ++w) {
+        const float4 *src = red + (((w - 1) * G::WARPS_N + wn) * MB * 8) * 32 + lane;
+#pragma unroll
+        for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+          for (int nt = 0; nt < 8; ++nt) {
+            const float4 v = src[(mb * 8 + nt) * 32];
+            acc[mb][nt][0] += v.x;
+            acc[mb][nt][1] += v.y;
+            acc[mb][nt][2] += v.z;
+            acc[mb][nt][3] += v.w;
+          }
+      }
+    }
+  }
+
+  // Accumulator element (mb, nt, e): row mb*16 + lane/4 + 8*(e/2),
+  // column wn*64 + nt*8 + 2*(lane%4) + e%2, relative to the tile.
+  const int row_in_tile = lane >> 2, col_in_tile = wn * 64 + 2 * (lane & 3);
+
+  auto store_c = [&]() {
+    T *const C = static_cast<T *>(p.c);
+    const T *const bias = static_cast<const T *>(p.bias);
+#pragma unroll
+    for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+      for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int r = m0 + mb * 16 + row_in_tile + 8 * h;
+          const int c = n0 + col_in_tile + nt * 8;
+          if (r < p.m && c < p.n) {
+            float v0 = acc[mb][nt][2 * h], v1 = acc[mb][nt][2 * h + 1];
+            if (bias) {
+              const T2 b = *reinterpret_cast<const T2 *>(bias + c);
+              v0 += float(b.x);
+              v1 += float(b.y);
+            }
+            *reinterpret_cast<T2 *>(C + r * p.ldc + c) = to_vec2(v0, v1, static_cast<T *>(nullptr));
+          }
+        }
+  };
+
+  if (p.plan.splits == 1) {
+    if (wk == 0) store_c();
+    return;
+  }
+
+  // ---- CTAs that split K: fp32 partials, the last CTA of the tile sums them ----
+  float *const partials = reinterpret_cast<float *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_partials);
+  int *const counters = reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters);
+  const int64_t slot_elems = int64_t(G::TM) * NT;
+  if (wk == 0) {
+    float *const mine = partials + (int64_t(tile) * p.plan.splits + split) * slot_elems;
+#pragma unroll
+    for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+      for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+        for (int h = 0; h < 2; ++h) {
+          const int r = mb * 16 + row_in_tile + 8 * h;
+          if (m0 + r < p.m)
+            __stcg(reinterpret_cast<float2 *>(mine + r * NT + col_in_tile + nt * 8),
+                   make_float2(acc[mb][nt][2 * h], acc[mb][nt][2 * h + 1]));
+        }
+  }
+  __threadfence();
+  __syncthreads();
+  if (tid == 0) last_cta = atomicAdd(&counters[tile], 1) == p.plan.splits - 1;
+  __syncthreads();
+  if (!last_cta) return;
+  __threadfence();
+  if (wk == 0) {
+#pragma unroll
+    for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+      for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) acc[mb][nt][e] = 0.f;
+#pragma unroll 1
+    for (int s = 0; s < p.plan.splits; ++s) {
+      const float *const part = partials + (int64_t(tile) * p.plan.splits + s) * slot_elems;
+#pragma unroll
+      for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+        for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+          for (int h = 0; h < 2; ++h) {
+            const int r = mb * 16 + row_in_tile + 8 * h;
+            if (m0 + r < p.m) {
+              const float2 v = __ldcg(reinterpret_cast<const float2 *>(part + r * NT + col_in_tile + nt * 8));
+              acc[mb][nt][2 * h] += v.x;
+              acc[mb][nt][2 * h + 1] += v.y;
+            }
+          }
+    }
+    store_c();
+  }
+  if (tid == 0) counters[tile] = 0;  // leave the workspace zeroed
+}
+
+// ---- launch ----------------------------------------------------------------------
+
+template <class S, class T, int TAG, int MB, int NT, int KT, int THREADS, int STAGES>
+int launch_tile(const marlin_dense_params *p) {
+  auto kernel = dense_kernel<S, T, TAG, MB, NT, KT, THREADS, STAGES>;
+  const marlin_tile_config cfg = {MB, NT, KT, THREADS, STAGES};
+  const int smem = marlin_dense_smem_bytes(cfg, S::bits);
+  // The dynamic shared-memory limit is per function and device: raise it once.
+  static std::atomic<uint64_t> raised{0};
+  int dev = 0;
+  cudaError_t err = cudaGetDevice(&dev);
+  if (err != cudaSuccess) return err;
+  const uint64_t bit = dev < 64 ? (uint64_t(1) << dev) : 0;
+  if (!bit || !(raised.load(std::memory_order_relaxed) & bit)) {
+    err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+    if (err != cudaSuccess) return err;
+    raised.fetch_or(bit, std::memory_order_relaxed);
+  }
+  const dim3 grid(p->plan.n_tiles, p->plan.m_tiles, p->plan.splits);
+  kernel<<<grid, THREADS, smem, p->stream>>>(*p);
+  return cudaGetLastError();
+}
+
+template <class S, class T, int TAG>
+int launch_dense(const marlin_dense_params *p) {
+  switch (p->plan.config) {
+#define MARLIN_TILE(id, mb, nt, kt, th, st) \
+  case id:                                  \
+    return launch_tile<S, T, TAG, mb, nt, kt, th, st>(p);
+#include "marlin/kernel/configs.def"
+#undef MARLIN_TILE
+    default:
+      return cudaErrorInvalidValue;
+  }
+}
+
+}  // namespace marlin
+
+// One generated translation unit = one of these: every tile config of one
+// (scheme, activation dtype, arch), behind a C launcher named for all three.
+#define MARLIN_DENSE_INSTANCE(SCHEME, ACT, TAG, NAME)                                          \
+  extern "C" int NAME(const marlin_dense_params *p) {                                          \
+    return marlin::launch_dense<marlin::Scheme<MARLIN_SCHEME_##SCHEME>,                        \
+                                typename marlin::Act<MARLIN_DTYPE_##ACT>::type, TAG>(p);       \
+  }

@@ -1,0 +1,30 @@
+/* Run-time kernel selection for the dense GEMM (internal). */
+#ifndef MARLIN_SRC_SELECT_H
+#define MARLIN_SRC_SELECT_H
+
+#include "marlin/kernel/plan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct marlin_device_info {
+  int sms;      /* multiprocessors                              */
+  int max_smem; /* opt-in shared memory per block, bytes        */
+  int arch;     /* compute capability x10                       */
+} marlin_device_info;
+
+/* Chooses the tile config (forced_config >= 0 forces one), the K split and the
+ * workspace layout for an m x n x k problem with bits-wide weights.
+ * act_order_copy: room for a permuted copy of A (m x k 16-bit) is reserved.
+ * Fails with MARLIN_STATUS_INVALID_VALUE if the forced config does not fit the
+ * device's shared memory. */
+marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
+                                  const marlin_device_info *dev, int forced_config,
+                                  marlin_dense_plan *plan);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

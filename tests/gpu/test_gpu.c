@@ -1,0 +1,217 @@
+/* GPU suite: the GPU repack kernels bit-exact against the CPU packers, and a
+ * few marlin_gemm calls against the CPU reference. Exit 77 without a GPU. */
+#include <cuda_runtime_api.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "gpu_probe.h"
+#include "marlin/marlin.h"
+#include "marlin/marlin_ref.h"
+#include "test_main.h"
+
+static uint64_t rng = 88172645463325252ULL;
+static uint32_t next_u32(void) {
+  rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+  return (uint32_t)(rng >> 11);
+}
+
+static void *upload(const void *h, size_t bytes) {
+  void *d = NULL;
+  assert_int_equal(cudaMalloc(&d, bytes), cudaSuccess);
+  assert_int_equal(cudaMemcpy(d, h, bytes, cudaMemcpyHostToDevice), cudaSuccess);
+  return d;
+}
+
+static void *download(const void *d, size_t bytes) {
+  void *h = malloc(bytes);
+  assert_int_equal(cudaDeviceSynchronize(), cudaSuccess);
+  assert_int_equal(cudaMemcpy(h, d, bytes, cudaMemcpyDeviceToHost), cudaSuccess);
+  return h;
+}
+
+/* Random codes -> checkpoint qweight -> GPU repack == CPU pack (with perm). */
+static void check_weight_repack(marlin_scheme scheme, int64_t k, int64_t n, int act_order) {
+  const int bits = scheme == MARLIN_SCHEME_GPTQ8 ? 8 : 4;
+  const int awq = scheme == MARLIN_SCHEME_AWQ4;
+  uint8_t *codes = malloc(k * n);
+  for (int64_t i = 0; i < k * n; ++i) codes[i] = (uint8_t)(next_u32() & ((1u << bits) - 1));
+  int32_t *perm = NULL, *g_idx = NULL;
+  if (act_order) {
+    g_idx = malloc(sizeof(int32_t) * k);
+    perm = malloc(sizeof(int32_t) * k);
+    for (int64_t r = 0; r < k; ++r) g_idx[r] = (int32_t)(next_u32() % (uint32_t)(k / 32));
+    assert_int_equal(marlin_ref_act_order_perm(g_idx, k, perm, NULL), MARLIN_STATUS_SUCCESS);
+  }
+  const size_t qbytes = awq ? (size_t)k * (n / 8) * 4 : (size_t)k * bits / 32 * n * 4;
+  int32_t *qweight = malloc(qbytes);
+  if (awq) assert_int_equal(marlin_ref_awq_pack(codes, k, n, qweight), MARLIN_STATUS_SUCCESS);
+  else assert_int_equal(marlin_ref_gptq_pack(codes, k, n, bits, qweight), MARLIN_STATUS_SUCCESS);
+  marlin_packed_sizes sz;
+  assert_int_equal(marlin_ref_packed_sizes(scheme, k, n, -1, &sz), MARLIN_STATUS_SUCCESS);
+  void *cpu = malloc(sz.weights);
+  assert_int_equal(marlin_ref_pack_weights(scheme, codes, k, n, perm, cpu), MARLIN_STATUS_SUCCESS);
+  void *d_q = upload(qweight, qbytes), *d_perm = perm ? upload(perm, sizeof(int32_t) * k) : NULL;
+  void *d_out = NULL;
+  assert_int_equal(cudaMalloc(&d_out, sz.weights), cudaSuccess);
+  assert_int_equal(cudaMemset(d_out, 0xA5, sz.weights), cudaSuccess); /* poison */
+  assert_int_equal(marlin_repack_weights(scheme, awq ? MARLIN_CHECKPOINT_AWQ : MARLIN_CHECKPOINT_GPTQ,
+                                         k, n, qweight ? d_q : NULL, d_perm, d_out, 0),
+                   MARLIN_STATUS_SUCCESS);
+  void *gpu = download(d_out, sz.weights);
+  assert_memory_equal(gpu, cpu, sz.weights);
+  cudaFree(d_q), cudaFree(d_perm), cudaFree(d_out);
+  free(codes), free(perm), free(g_idx), free(qweight), free(cpu), free(gpu);
+}
+
+static void repack_gptq4(void **s) { (void)s; check_weight_repack(MARLIN_SCHEME_GPTQ4, 1024, 256, 0); }
+static void repack_gptq4_ragged(void **s) { (void)s; check_weight_repack(MARLIN_SCHEME_GPTQ4, 7392 / 4, 5472 / 4, 0); }
+static void repack_gptq4_act_order(void **s) { (void)s; check_weight_repack(MARLIN_SCHEME_GPTQ4, 1408, 832, 1); }
+static void repack_gptq8(void **s) { (void)s; check_weight_repack(MARLIN_SCHEME_GPTQ8, 640, 448, 0); }
+static void repack_gptq8_act_order(void **s) { (void)s; check_weight_repack(MARLIN_SCHEME_GPTQ8, 1024, 1792, 1); }
+static void repack_awq4(void **s) { (void)s; check_weight_repack(MARLIN_SCHEME_AWQ4, 1408, 3328, 0); }
+static void repack_awq4_ragged(void **s) { (void)s; check_weight_repack(MARLIN_SCHEME_AWQ4, 200, 72, 0); }
+
+static void repack_scales_and_zeros(void **state) {
+  (void)state;
+  const int64_t k = 1024, n = 200, g = 8; /* group 128, N not a multiple of 64 */
+  uint16_t *sc = malloc(2 * g * n);
+  uint8_t *z = malloc(g * n);
+  for (int64_t i = 0; i < g * n; ++i) sc[i] = (uint16_t)next_u32(), z[i] = (uint8_t)(next_u32() & 15);
+  marlin_packed_sizes sz;
+  assert_int_equal(marlin_ref_packed_sizes(MARLIN_SCHEME_AWQ4, k, n, 128, &sz), MARLIN_STATUS_SUCCESS);
+  uint16_t *cpu_s = malloc(sz.scales);
+  int32_t *cpu_z = malloc(sz.zeros);
+  assert_int_equal(marlin_ref_pack_scales(sc, g, n, cpu_s), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_ref_pack_zeros(z, g, n, cpu_z), MARLIN_STATUS_SUCCESS);
+  int32_t *qz = malloc(g * (n / 8) * 4);
+  assert_int_equal(marlin_ref_awq_pack(z, g, n, qz), MARLIN_STATUS_SUCCESS);
+  void *d_s = upload(sc, 2 * g * n), *d_qz = upload(qz, g * (n / 8) * 4), *d_ps, *d_pz;
+  assert_int_equal(cudaMalloc(&d_ps, sz.scales), cudaSuccess);
+  assert_int_equal(cudaMalloc(&d_pz, sz.zeros), cudaSuccess);
+  cudaMemset(d_ps, 0xA5, sz.scales), cudaMemset(d_pz, 0xA5, sz.zeros);
+  assert_int_equal(marlin_repack_scales(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, k, n, 128, d_s, d_ps, 0),
+                   MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_repack_zeros(MARLIN_SCHEME_AWQ4, MARLIN_CHECKPOINT_AWQ, k, n, 128, d_qz, d_pz, 0),
+                   MARLIN_STATUS_SUCCESS);
+  void *gs = download(d_ps, sz.scales), *gz = download(d_pz, sz.zeros);
+  assert_memory_equal(gs, cpu_s, sz.scales);
+  assert_memory_equal(gz, cpu_z, sz.zeros);
+  cudaFree(d_s), cudaFree(d_qz), cudaFree(d_ps), cudaFree(d_pz);
+  free(sc), free(z), free(cpu_s), free(cpu_z), free(qz), free(gs), free(gz);
+}
+
+static void repack_rejects_bad_arguments(void **state) {
+  (void)state;
+  void *d = NULL;
+  assert_int_equal(cudaMalloc(&d, 1 << 20), cudaSuccess);
+  assert_int_equal(marlin_repack_weights(MARLIN_SCHEME_GPTQ4, MARLIN_CHECKPOINT_GPTQ, 100, 64, d, NULL, d, 0),
+                   MARLIN_STATUS_INVALID_SHAPE);
+  assert_int_equal(marlin_repack_weights(MARLIN_SCHEME_AWQ4, MARLIN_CHECKPOINT_GPTQ, 128, 64, d, NULL, d, 0),
+                   MARLIN_STATUS_INVALID_SCHEME);
+  assert_int_equal(marlin_repack_weights(MARLIN_SCHEME_AWQ4, MARLIN_CHECKPOINT_AWQ, 128, 64, d, d, d, 0),
+                   MARLIN_STATUS_INVALID_VALUE);
+  assert_int_equal(marlin_repack_weights(MARLIN_SCHEME_GPTQ4, MARLIN_CHECKPOINT_GPTQ, 128, 64, NULL, NULL, d, 0),
+                   MARLIN_STATUS_NULL_POINTER);
+  assert_int_equal(marlin_repack_scales(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 128, 64, 48, d, d, 0),
+                   MARLIN_STATUS_INVALID_GROUP);
+  assert_int_equal(marlin_repack_zeros(MARLIN_SCHEME_GPTQ4, MARLIN_CHECKPOINT_AWQ, 128, 64, 32, d, d, 0),
+                   MARLIN_STATUS_INVALID_SCHEME);
+  cudaFree(d);
+}
+
+/* End to end: quantize -> GPU repack from the checkpoint -> marlin_gemm vs the
+ * CPU reference of the dequantized weights. */
+static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t n, int64_t k,
+                      int32_t group, int act_order) {
+  if (!marlin_is_compiled(scheme, act, 0)) {
+    int dev, ma, mi;
+    cudaGetDevice(&dev);
+    cudaDeviceGetAttribute(&ma, cudaDevAttrComputeCapabilityMajor, dev);
+    cudaDeviceGetAttribute(&mi, cudaDevAttrComputeCapabilityMinor, dev);
+    if (!marlin_is_compiled(scheme, act, ma * 10 + mi)) skip();
+  }
+  const int awq = scheme == MARLIN_SCHEME_AWQ4, bits = scheme == MARLIN_SCHEME_GPTQ8 ? 8 : 4;
+  const int64_t groups = marlin_ref_num_groups(k, group);
+  float *w = malloc(sizeof(float) * k * n), *wd = malloc(sizeof(float) * k * n);
+  for (int64_t i = 0; i < k * n; ++i) w[i] = ((int32_t)(next_u32() % 2001) - 1000) * 1e-4f;
+  int32_t *g_idx = NULL, *perm = NULL;
+  if (act_order) {
+    g_idx = malloc(4 * k), perm = malloc(4 * k);
+    for (int64_t r = 0; r < k; ++r) g_idx[r] = (int32_t)((r * 7919) % k / group);
+    marlin_ref_act_order_perm(g_idx, k, perm, NULL);
+  }
+  uint8_t *codes = malloc(k * n), *z = awq ? malloc(groups * n) : NULL;
+  uint16_t *sc = malloc(2 * groups * n);
+  assert_int_equal(marlin_ref_quantize(scheme, act, w, k, n, group, g_idx, codes, sc, z), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_ref_dequantize(scheme, act, codes, sc, z, k, n, group, g_idx, wd), MARLIN_STATUS_SUCCESS);
+  const size_t qbytes = awq ? (size_t)k * (n / 8) * 4 : (size_t)k * bits / 32 * n * 4;
+  int32_t *q = malloc(qbytes), *qz = awq ? malloc(groups * (n / 8) * 4) : NULL;
+  if (awq) marlin_ref_awq_pack(codes, k, n, q), marlin_ref_awq_pack(z, groups, n, qz);
+  else marlin_ref_gptq_pack(codes, k, n, bits, q);
+  marlin_packed_sizes sz;
+  assert_int_equal(marlin_get_packed_sizes(scheme, act, k, n, group, &sz), MARLIN_STATUS_SUCCESS);
+  void *d_q = upload(q, qbytes), *d_s = upload(sc, 2 * groups * n);
+  void *d_qz = qz ? upload(qz, groups * (n / 8) * 4) : NULL;
+  void *d_perm = perm ? upload(perm, 4 * k) : NULL;
+  void *d_b, *d_ps, *d_pz = NULL;
+  cudaMalloc(&d_b, sz.weights), cudaMalloc(&d_ps, sz.scales);
+  if (sz.zeros) cudaMalloc(&d_pz, sz.zeros);
+  const marlin_checkpoint_format fmt = awq ? MARLIN_CHECKPOINT_AWQ : MARLIN_CHECKPOINT_GPTQ;
+  assert_int_equal(marlin_repack_weights(scheme, fmt, k, n, d_q, d_perm, d_b, 0), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_repack_scales(scheme, act, k, n, group, d_s, d_ps, 0), MARLIN_STATUS_SUCCESS);
+  if (awq) assert_int_equal(marlin_repack_zeros(scheme, fmt, k, n, group, d_qz, d_pz, 0), MARLIN_STATUS_SUCCESS);
+
+  uint16_t *ha = malloc(2 * m * k);
+  float *fa = malloc(sizeof(float) * m * k);
+  for (int64_t i = 0; i < m * k; ++i) {
+    ha[i] = marlin_ref_float_to_half(((int32_t)(next_u32() % 2001) - 1000) * 1e-3f, act);
+    fa[i] = marlin_ref_half_to_float(ha[i], act);
+  }
+  void *d_a = upload(ha, 2 * m * k), *d_c, *ws = NULL;
+  cudaMalloc(&d_c, 2 * m * n);
+  cudaMemset(d_c, 0xff, 2 * m * n); /* NaN poison */
+  marlin_gemm_desc desc = {scheme, act, act, m, n, k, group, act_order, act_order ? 1 : 0};
+  marlin_gemm_args args = {d_a, k, d_b, d_ps, d_pz, d_perm, NULL, NULL, NULL, NULL, d_c, n};
+  size_t ws_bytes = 0;
+  assert_int_equal(marlin_gemm_workspace_size(&desc, NULL, -1, &ws_bytes), MARLIN_STATUS_SUCCESS);
+  cudaMalloc(&ws, ws_bytes + 256), cudaMemset(ws, 0, ws_bytes + 256);
+  assert_int_equal(marlin_gemm(&desc, &args, NULL, ws, ws_bytes, 0), MARLIN_STATUS_SUCCESS);
+  uint16_t *hc = download(d_c, 2 * m * n);
+  double *ref = malloc(sizeof(double) * m * n);
+  marlin_ref_gemm(fa, k, wd, NULL, m, n, k, ref);
+  double num = 0, den = 0;
+  for (int64_t i = 0; i < m * n; ++i) {
+    double o = marlin_ref_half_to_float(hc[i], act);
+    assert_true(isfinite(o));
+    num += (o - ref[i]) * (o - ref[i]), den += ref[i] * ref[i];
+  }
+  const double rel = sqrt(num / den), tol = act == MARLIN_DTYPE_FP16 ? 2e-3 : 1e-2;
+  if (rel > tol) fail_msg("relative error %.3e > %.0e", rel, tol);
+  cudaFree(d_q), cudaFree(d_s), cudaFree(d_qz), cudaFree(d_perm), cudaFree(d_b), cudaFree(d_ps);
+  cudaFree(d_pz), cudaFree(d_a), cudaFree(d_c), cudaFree(ws);
+  free(w), free(wd), free(g_idx), free(perm), free(codes), free(z), free(sc), free(q), free(qz);
+  free(ha), free(fa), free(hc), free(ref);
+}
+
+static void gemm_gptq4_fp16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 7, 512, 1024, 128, 0); }
+static void gemm_gptq4_bf16_ragged(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 33, 5472 / 4, 7392 / 4, -1, 0); }
+static void gemm_gptq4_act_order(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 20, 256, 1024, 64, 1); }
+static void gemm_gptq8_fp16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 65, 384, 512, 32, 0); }
+static void gemm_awq4_bf16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_BF16, 1, 2048, 4096, 128, 0); }
+static void gemm_awq4_fp16_large_m(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 300, 1024, 768, 64, 0); }
+
+int main(int argc, char **argv) {
+  static const struct CMUnitTest tests[] = {
+      cmocka_unit_test(repack_gptq4),           cmocka_unit_test(repack_gptq4_ragged),
+      cmocka_unit_test(repack_gptq4_act_order), cmocka_unit_test(repack_gptq8),
+      cmocka_unit_test(repack_gptq8_act_order), cmocka_unit_test(repack_awq4),
+      cmocka_unit_test(repack_awq4_ragged),     cmocka_unit_test(repack_scales_and_zeros),
+      cmocka_unit_test(repack_rejects_bad_arguments),
+      cmocka_unit_test(gemm_gptq4_fp16),        cmocka_unit_test(gemm_gptq4_bf16_ragged),
+      cmocka_unit_test(gemm_gptq4_act_order),   cmocka_unit_test(gemm_gptq8_fp16),
+      cmocka_unit_test(gemm_awq4_bf16),         cmocka_unit_test(gemm_awq4_fp16_large_m),
+  };
+  const int listing = argc > 1 && strncmp(argv[1], "--", 2) == 0; /* --list, --check-registered */
+  if (!listing && !marlin_test_have_gpu()) return 77;
+  return marlin_test_main(tests, sizeof tests / sizeof tests[0], argc, argv);
+}
