@@ -3,8 +3,8 @@
  * Tiles: 16 rows for M <= 16 (decode), 32 rows for M <= 32, otherwise 64 x 256
  * tiles. Splits: when the tiles alone cannot fill the GPU (about two CTAs per
  * SM for the small tiles), each tile's K range is split over several CTAs,
- * choosing the split count whose last wave is fullest; partial sums go through
- * the workspace and are added in a fixed order. */
+ * by a small cost model (below); partial sums go through the workspace and
+ * are added in a fixed order. */
 #include "select.h"
 
 #include "internal.h"
@@ -42,22 +42,17 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
   if (per_sm < 1) per_sm = 1;
   const int64_t slots = (int64_t)dev->sms * per_sm;
 
-  /* Split K only while each split keeps >= 2 steps; pick the fullest last wave. */
-  int64_t best_splits = 1;
-  double best_eff = 0.0;
+  /* Split K to fill the GPU. Cost model in k-steps: each wave of CTAs costs
+   * its steps plus a fixed ~3 steps of pipeline fill and epilogue, so fewer,
+   * longer CTAs win over two short waves (memory-bound decode). */
+  int64_t best_splits = 1, best_cost = -1;
   const int64_t max_splits = ksteps / 2 < 16 ? (ksteps / 2 > 0 ? ksteps / 2 : 1) : 16;
   for (int64_t s = 1; s <= max_splits; ++s) {
     const int64_t per = ceil_div(ksteps, s);
-    const int64_t real = ceil_div(ksteps, per); /* splits actually used */
-    if (real != s) continue;
-    const int64_t ctas = tiles * s;
-    const int64_t waves = ceil_div(ctas, slots);
-    const double eff = (double)ctas / (double)(waves * slots);
-    if (eff > best_eff + 0.02) {
-      best_eff = eff;
-      best_splits = s;
-    }
-    if (tiles >= slots * 4) break; /* many waves already: no split needed */
+    if (ceil_div(ksteps, per) != s) continue; /* s would leave an empty split */
+    const int64_t waves = ceil_div(tiles * s, slots);
+    const int64_t cost = waves * (per + 3);
+    if (best_cost < 0 || cost < best_cost) best_cost = cost, best_splits = s;
   }
 
   plan->config = config;

@@ -102,7 +102,7 @@ EOF
 
 # compute capability "9.0" -> the -Darchs entry whose code runs on it.
 cc_to_arch() {
-  local cc=$1 major minor best= c
+  local cc=$1 major minor best='' c
   major=${cc%%.*}; minor=${cc#*.}
   for c in $arch_choices; do
     [[ $c =~ ^[0-9]+$ ]] || continue          # arch-specific (90a) only on request
@@ -144,7 +144,7 @@ EOF
 ) || die "cannot read include/marlin/schemes.def"
 schemes=${schemes:-$def_schemes}
 acts=${acts:-$def_acts}
-[ -n "$schemes" ] && [ -n "$acts" ] || die "no scheme with kernels for archs=$archs"
+{ [ -n "$schemes" ] && [ -n "$acts" ]; } || die "no scheme with kernels for archs=$archs"
 
 build=$(abspath "$build")
 out=$(abspath "${out:-$build}")
@@ -175,7 +175,7 @@ if ! meson_ok || ! command -v ninja >/dev/null; then
     "$venv/bin/python" -m pip install -q "${want[@]/#meson/meson==1.12.0}" || die "pip install ${want[*]} failed"
   fi
   PATH=$venv/bin:$PATH
-  meson_ok && command -v ninja >/dev/null || die "still no Meson >= $floor / ninja"
+  { meson_ok && command -v ninja >/dev/null; } || die "still no Meson >= $floor / ninja"
 fi
 export PATH
 say "meson $(meson --version), ninja $(ninja --version), $(nvcc --version 2>/dev/null | grep -o 'release [0-9.]*' || echo 'nvcc not found')"
@@ -216,7 +216,7 @@ if [ -n "$cmocka_prefix" ]; then
       fi
     done
   fi
-  pc=$(ls "$tree"/usr/lib/*/pkgconfig/cmocka.pc 2>/dev/null | head -n1)
+  pc=$(find "$tree"/usr/lib -path "*/pkgconfig/cmocka.pc" 2>/dev/null | head -n1)
   [ -n "$pc" ] || die "no cmocka.pc under $tree/usr/lib/*/pkgconfig"
   libdir=$(dirname "$(dirname "$pc")")
   # Debian's cmocka.pc hard-codes /usr paths: write a copy pointing into the tree.
@@ -237,6 +237,7 @@ EOF
   if ! have_pkg_config; then
     [ -x "$tree/usr/bin/pkgconf" ] || die "no pkg-config on this machine and no pkgconf in $cmocka_prefix (tests/fetch-cmocka.sh fetches it)"
     mkdir -p "$deps/bin"
+    # shellcheck disable=SC2016 # $LD_LIBRARY_PATH and $@ belong to the wrapper
     printf '#!/bin/sh\nLD_LIBRARY_PATH=%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} exec %s "$@"\n' \
       "$libdir" "$tree/usr/bin/pkgconf" >"$deps/bin/pkg-config"
     chmod +x "$deps/bin/pkg-config"
@@ -268,20 +269,21 @@ mt_args=(--print-errorlogs)
 
 t_gpu=$(now)
 say "meson test --suite gpu"
-meson test -C "$build" --suite gpu "${mt_args[@]}" 2>&1 | tee "$out/gpu.log"
+meson test -C "$build" --suite gpu --logbase gpulog "${mt_args[@]}" 2>&1 | tee "$out/gpu.log"
 gpu_rc=${PIPESTATUS[0]}
 gpu_time=$(elapsed "$t_gpu")
-cp -f "$build"/meson-logs/testlog.* "$out/" 2>/dev/null || true
+[ "$out" = "$build" ] || cp -f "$build"/meson-logs/gpulog.* "$out/" 2>/dev/null || true
 
 bench_rc=0
 bench_time=
 if [ $skip_bench = 0 ]; then
   t_bench=$(now)
   say "meson test --benchmark"
-  meson test -C "$build" --benchmark --verbose "${mt_args[@]}" 2>&1 | tee "$out/bench.log"
+  meson test -C "$build" --benchmark --logbase benchmarklog --verbose "${mt_args[@]}" 2>&1 |
+    tee "$out/bench.log"
   bench_rc=${PIPESTATUS[0]}
   bench_time=$(elapsed "$t_bench")
-  cp -f "$build"/meson-logs/benchmarklog.* "$out/" 2>/dev/null || true
+  [ "$out" = "$build" ] || cp -f "$build"/meson-logs/benchmarklog.* "$out/" 2>/dev/null || true
 fi
 
 # ---- 4. summary ----------------------------------------------------------------------------
@@ -301,7 +303,7 @@ except OSError:
 print(p, f, s)
 EOF
 }
-read -r gp gf gs < <(count "$build/meson-logs/testlog.json")
+read -r gp gf gs < <(count "$build/meson-logs/gpulog.json")
 bp=0 bf=0 bs=0
 [ $skip_bench = 1 ] || read -r bp bf bs < <(count "$build/meson-logs/benchmarklog.json")
 
@@ -326,7 +328,13 @@ fi
   else
     echo "   benchmark  $bp passed, $bf failed, $bs skipped ($bench_time); results in bench.log"
   fi
-  echo "   logs       $out (setup.log build.log gpu.log${bench_time:+ bench.log} testlog.*${bench_time:+ benchmarklog.*})"
+  logs="setup.log build.log gpu.log${bench_time:+ bench.log}"
+  if [ "$out" = "$build" ]; then
+    logs="$logs, meson-logs/gpulog.*${bench_time:+ meson-logs/benchmarklog.*}"
+  else
+    logs="$logs gpulog.*${bench_time:+ benchmarklog.*}"
+  fi
+  echo "   logs       $out: $logs"
   for n in "${notes[@]}"; do echo "   NOTE       $n"; done
   echo "$((gp + bp)) passed, $((gf + bf)) failed, $((gs + bs)) skipped"
 } | tee "$out/summary.txt"

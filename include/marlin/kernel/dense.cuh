@@ -120,7 +120,6 @@ __global__ void __launch_bounds__(THREADS, MB <= 2 ? 2 : 1)
   const int srows = gshift >= G::LOG2_KT ? 1 : KT >> gshift;    // scale rows per stage
   const int kb_rows = p.k_pad / 16;
   const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
-  const uint64_t policy = ptx::evict_first_policy();
 
   // ---- global -> shared, one pipeline stage ----
   auto load_stage = [&](int step, int slot) {
@@ -146,7 +145,7 @@ __global__ void __launch_bounds__(THREADS, MB <= 2 ? 2 : 1)
       const int grow = k0 / 16 + kb, nb = n0 / 64 + cc / (G::W64 / 4);
       const bool ok = grow < kb_rows && nb < p.n_pad / 64;
       const int32_t *src = B + grow * b_row_words + (n0 / 64) * G::W64 + cc * 4;
-      ptx::cp_async16_stream(dB + c * 16, ok ? src : B, ok, policy);
+      ptx::cp_async16(dB + c * 16, ok ? src : B, ok);
     }
     const int g0 = k0 >> gshift;
     T *const dS = reinterpret_cast<T *>(sS + slot * G::S_STAGE);
