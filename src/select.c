@@ -46,7 +46,7 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
    * its steps plus a fixed ~3 steps of pipeline fill and epilogue, so fewer,
    * longer CTAs win over two short waves (memory-bound decode). */
   int64_t best_splits = 1, best_cost = -1;
-  const int64_t max_splits = ksteps / 2 < 16 ? (ksteps / 2 > 0 ? ksteps / 2 : 1) : 16;
+  const int64_t max_splits = ksteps / 2 < MARLIN_MAX_SPLITS ? (ksteps / 2 > 0 ? ksteps / 2 : 1) : MARLIN_MAX_SPLITS;
   for (int64_t s = 1; s <= max_splits; ++s) {
     const int64_t per = ceil_div(ksteps, s);
     if (ceil_div(ksteps, per) != s) continue; /* s would leave an empty split */

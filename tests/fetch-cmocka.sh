@@ -14,7 +14,7 @@ set -Eeuo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=${1:-$root/.deb}
-case $dir in -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+case $dir in -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 command -v apt-get >/dev/null || { echo "fetch-cmocka.sh: apt-get not found (Debian/Ubuntu only)" >&2; exit 1; }
 mkdir -p "$dir"

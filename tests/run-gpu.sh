@@ -57,7 +57,7 @@ while [ $# -gt 0 ]; do
       set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
     --install-deps) install_deps=1; shift ;;
     --skip-bench) skip_bench=1; shift ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "run-gpu.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac

@@ -106,6 +106,9 @@ generated=$(find "$sub" -name 'marlin_gemm_*.cu' -printf '%f\n' | sort)
 say "generated kernel TUs: ${generated:-<none>}"
 [ "$generated" = "$want" ] || die "expected exactly $want to be generated"
 
+# The parent's own run of the exported generator (find_program('marlin-gen')).
+[ "$(cat "$build/marlin-gen-list.txt")" = "$want" ] || die "marlin-gen --list via find_program printed something else"
+
 objects=$(find "$sub" -name '*marlin_gemm_*.o' | sort)
 say "compiled kernel objects:"
 printf '%s\n' "${objects:-<none>}" | sed 's/^/    /'

@@ -345,31 +345,33 @@ __global__ void __launch_bounds__(THREADS, MB <= 2 ? 2 : 1)
   __syncthreads();
   if (!last_cta) return;
   __threadfence();
-  if (wk == 0) {
+  // All threads sum the tile flat, 4 columns each: every split's partial is
+  // requested before the first add (one L2 round trip, not one per split),
+  // and the adds run in split order, so the result does not depend on which
+  // CTA came last.
+  {
+    T *const C = static_cast<T *>(p.c);
+    const T *const bias = static_cast<const T *>(p.bias);
+    const float *const base = partials + int64_t(tile) * p.plan.splits * slot_elems;
+    const int rows = min(G::TM, p.m - m0);
+    for (int v = tid; v < rows * (NT / 4); v += THREADS) {
+      const int r = v / (NT / 4), c = (v % (NT / 4)) * 4;
+      if (n0 + c >= p.n) continue;  // n % 8 == 0: a group of 4 is all in or all out
+      float4 part[MARLIN_MAX_SPLITS];
 #pragma unroll
-    for (int mb = 0; mb < MB; ++mb)
+      for (int s = 0; s < MARLIN_MAX_SPLITS; ++s)
+        if (s < p.plan.splits) part[s] = __ldcg(reinterpret_cast<const float4 *>(base + s * slot_elems + r * NT + c));
+      float4 sum = part[0];
 #pragma unroll
-      for (int nt = 0; nt < 8; ++nt)
-#pragma unroll
-        for (int e = 0; e < 4; ++e) acc[mb][nt][e] = 0.f;
-#pragma unroll 1
-    for (int s = 0; s < p.plan.splits; ++s) {
-      const float *const part = partials + (int64_t(tile) * p.plan.splits + s) * slot_elems;
-#pragma unroll
-      for (int mb = 0; mb < MB; ++mb)
-#pragma unroll
-        for (int nt = 0; nt < 8; ++nt)
-#pragma unroll
-          for (int h = 0; h < 2; ++h) {
-            const int r = mb * 16 + row_in_tile + 8 * h;
-            if (m0 + r < p.m) {
-              const float2 v = __ldcg(reinterpret_cast<const float2 *>(part + r * NT + col_in_tile + nt * 8));
-              acc[mb][nt][2 * h] += v.x;
-              acc[mb][nt][2 * h + 1] += v.y;
-            }
-          }
+      for (int s = 1; s < MARLIN_MAX_SPLITS; ++s)
+        if (s < p.plan.splits) sum.x += part[s].x, sum.y += part[s].y, sum.z += part[s].z, sum.w += part[s].w;
+      if (bias) {
+        const T *const b = bias + n0 + c;
+        sum.x += float(b[0]), sum.y += float(b[1]), sum.z += float(b[2]), sum.w += float(b[3]);
+      }
+      T2 out[2] = {to_vec2(sum.x, sum.y, static_cast<T *>(nullptr)), to_vec2(sum.z, sum.w, static_cast<T *>(nullptr))};
+      *reinterpret_cast<uint2 *>(C + (m0 + r) * p.ldc + n0 + c) = *reinterpret_cast<const uint2 *>(out);
     }
-    store_c();
   }
   if (tid == 0) counters[tile] = 0;  // leave the workspace zeroed
 }

@@ -13,6 +13,9 @@
 extern "C" {
 #endif
 
+/* Most CTAs one output tile's K range is split over (selector and kernel). */
+#define MARLIN_MAX_SPLITS 16
+
 typedef struct marlin_tile_config {
   int32_t m_blocks, n_tile, k_tile, threads, stages;
 } marlin_tile_config;
