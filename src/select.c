@@ -1,10 +1,8 @@
 /* Run-time kernel selection: tile shape from M, K split from the SM count.
  *
  * Tiles: 16 rows for M <= 16 (decode), 32 rows for M <= 32, otherwise 64 x 256
- * tiles. Splits: when the tiles alone cannot fill the GPU (about two CTAs per
- * SM for the small tiles), each tile's K range is split over several CTAs,
- * by a small cost model (below); partial sums go through the workspace and
- * are added in a fixed order. */
+ * tiles. Grid: the (tile, k-step) units are shared evenly by the CTAs in
+ * stripes (plan.h); how many CTAs comes from the cost model below. */
 #include "select.h"
 
 #include "internal.h"
@@ -37,37 +35,42 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
 
   /* CTAs one SM holds at once: shared memory, and the kernel's launch bounds. */
   int per_sm = dev->max_smem / smem;
-  const int bound = c.m_blocks <= 2 ? 2 : 1;
-  if (per_sm > bound) per_sm = bound;
+  if (per_sm > c.ctas_per_sm) per_sm = c.ctas_per_sm;
   if (per_sm < 1) per_sm = 1;
-  const int64_t slots = (int64_t)dev->sms * per_sm;
 
-  /* Split K to fill the GPU. Cost model in k-steps: each wave of CTAs costs
-   * its steps plus a fixed ~3 steps of pipeline fill and epilogue, so fewer,
-   * longer CTAs win over two short waves (memory-bound decode). */
-  int64_t best_splits = 1, best_cost = -1;
-  const int64_t max_splits = ksteps / 2 < MARLIN_MAX_SPLITS ? (ksteps / 2 > 0 ? ksteps / 2 : 1) : MARLIN_MAX_SPLITS;
-  for (int64_t s = 1; s <= max_splits; ++s) {
+  /* Grid size from a small cost model in k-steps, each segment of a tile a
+   * CTA works on costing ~3 extra steps (pipeline fill, epilogue):
+   *  - split: tiles x s CTAs, each tile's K cut into s equal parts, in
+   *    ceil(CTAs / slots) waves; good when CTAs are short (small problems);
+   *  - stripes: one full wave, every CTA the same number of units; no tail,
+   *    good when the tiles alone would leave a partial last wave. */
+  const int64_t units = tiles * ksteps;
+  const int64_t slots = (int64_t)dev->sms * per_sm;
+  int64_t ctas = tiles, best = -1;
+  for (int64_t s = 1; s <= MARLIN_MAX_TILE_PARTS && s <= ksteps; ++s) {
     const int64_t per = ceil_div(ksteps, s);
-    if (ceil_div(ksteps, per) != s) continue; /* s would leave an empty split */
-    const int64_t waves = ceil_div(tiles * s, slots);
-    const int64_t cost = waves * (per + 3);
-    if (best_cost < 0 || cost < best_cost) best_cost = cost, best_splits = s;
+    if (s > 1 && per < 2) break;
+    const int64_t cost = ceil_div(tiles * s, slots) * (per + 3);
+    if (best < 0 || cost < best) best = cost, ctas = tiles * s;
+  }
+  if (slots < units) {
+    const int64_t per = ceil_div(units, slots);
+    const int64_t cost = per + 3 * (1 + ceil_div(per, ksteps));
+    if (cost < best && ceil_div(ksteps, per) < MARLIN_MAX_TILE_PARTS) best = cost, ctas = slots;
   }
 
   plan->config = config;
   plan->m_tiles = (int32_t)m_tiles;
   plan->n_tiles = (int32_t)n_tiles;
   plan->ksteps = (int32_t)ksteps;
-  plan->ksteps_per_split = (int32_t)ceil_div(ksteps, best_splits);
-  plan->splits = (int32_t)best_splits;
+  plan->ctas = (int32_t)ctas;
   plan->smem_bytes = smem;
 
   size_t off = 0;
   plan->ws_counters = off;
   off = align256(off + (size_t)tiles * sizeof(int32_t));
   plan->ws_partials = off;
-  if (best_splits > 1) off = align256(off + (size_t)tiles * (size_t)best_splits * 16 * c.m_blocks * c.n_tile * sizeof(float));
+  off = align256(off + (size_t)ctas * 2 * 16 * c.m_blocks * c.n_tile * sizeof(float));
   plan->ws_a_perm = off;
   if (act_order_copy) off = align256(off + (size_t)(m > 0 ? m : 0) * (size_t)ceil_div(k, 8) * 8 * 2);
   plan->workspace_bytes = off;

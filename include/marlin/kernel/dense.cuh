@@ -6,15 +6,18 @@
 // Structure, top down:
 //   launch_dense<Scheme, T, Tag>   the generated launcher's body: switch over
 //                                  the tile configs of configs.def
-//   dense_kernel<..., tile>        one CTA = one (16*MB) x NT output tile, one
-//                                  split of K; STAGES-deep cp.async pipeline
+//   dense_kernel<..., tile>        a persistent grid; each CTA walks one
+//                                  stripe of (output tile, k-step) units:
+//                                  (16*MB) x NT tiles, STAGES-deep cp.async
+//                                  pipeline per tile segment
 //   stage loads / compute_stage    A via ldmatrix (XOR-swizzled smem),
 //                                  W as one 16-byte fragment per lane,
 //                                  dequant in registers, mma.m16n8k16
 //   reduction                      warps splitting K sum in shared memory;
-//                                  CTAs splitting K write fp32 partials, the
-//                                  last one of a tile sums them in split order
-//                                  (deterministic) and writes C.
+//                                  a tile cut by stripe boundaries gets fp32
+//                                  partials from each CTA; the last to finish
+//                                  sums them in stripe order (deterministic)
+//                                  and writes C.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -86,8 +89,8 @@ struct Tile {
 
 // ---- the kernel ------------------------------------------------------------------
 
-template <class S, class T, int TAG, int MB, int NT, int KT, int THREADS, int STAGES>
-__global__ void __launch_bounds__(THREADS, MB <= 2 ? 2 : 1)
+template <class S, class T, int TAG, int MB, int NT, int KT, int THREADS, int STAGES, int CTAS_PER_SM>
+__global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     dense_kernel(const marlin_dense_params p) {
   static_assert(TAG >= 800, "the mma.sync kernel needs sm80+; sm75 kernels are not written yet");
   using G = Tile<MB, NT, KT, THREADS, STAGES, S::bits>;
@@ -108,12 +111,12 @@ __global__ void __launch_bounds__(THREADS, MB <= 2 ? 2 : 1)
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int wn = warp % G::WARPS_N, wk = warp / G::WARPS_N;
 
-  const int n_tile = blockIdx.x, m_tile = blockIdx.y, split = blockIdx.z;
-  const int tile = m_tile * p.plan.n_tiles + n_tile;
-  const int m0 = m_tile * G::TM;
-  const int n0 = n_tile * NT;  // first column, in the padded column space
-  const int step_begin = split * p.plan.ksteps_per_split;
-  const int step_end = min(step_begin + p.plan.ksteps_per_split, p.plan.ksteps);
+  // This CTA's stripe: units [u_begin, u_end) of the (tile, k-step) sequence,
+  // tile-major, m-tiles fastest (CTAs running together share weight tiles).
+  const int64_t units = int64_t(p.plan.m_tiles) * p.plan.n_tiles * p.plan.ksteps;
+  const int64_t u_begin = units * blockIdx.x / p.plan.ctas;
+  const int64_t u_end = units * (blockIdx.x + 1) / p.plan.ctas;
+  int m0 = 0, n0 = 0;  // current tile's first row, first (padded) column
 
   const int gshift = 31 - __clz(p.group_size);                  // group size is a power of 2
   const int num_groups = max(1, p.k >> gshift);
@@ -168,12 +171,6 @@ __global__ void __launch_bounds__(THREADS, MB <= 2 ? 2 : 1)
   };
 
   float acc[MB][8][4];
-#pragma unroll
-  for (int mb = 0; mb < MB; ++mb)
-#pragma unroll
-    for (int nt = 0; nt < 8; ++nt)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) acc[mb][nt][e] = 0.f;
 
   // ---- one stage of tensor-core work for this warp ----
   auto compute_stage = [&](int slot) {
@@ -240,54 +237,17 @@ __global__ void __launch_bounds__(THREADS, MB <= 2 ? 2 : 1)
     }
   };
 
-  // ---- the pipelined main loop ----
-#pragma unroll
-  for (int s = 0; s < STAGES - 1; ++s) {
-    if (step_begin + s < step_end) load_stage(step_begin + s, s);
-    ptx::cp_async_commit();
-  }
-  int slot = 0;
-  for (int step = step_begin; step < step_end; ++step) {
-    ptx::cp_async_wait<STAGES - 2>();
-    __syncthreads();
-    const int next = step + STAGES - 1;
-    if (next < step_end) load_stage(next, (slot + STAGES - 1) % STAGES);
-    ptx::cp_async_commit();
-    compute_stage(slot);
-    slot = (slot + 1) % STAGES;
-  }
-  ptx::cp_async_wait<0>();
-  __syncthreads();
-
-  // ---- warps that split K: sum into the wk == 0 warps (fixed order) ----
-  if constexpr (G::WARPS_K > 1) {
-    float4 *const red = reinterpret_cast<float4 *>(smem);
-    if (wk > 0) {
-      float4 *dst = red + (((wk - 1) * G::WARPS_N + wn) * MB * 8) * 32 + lane;
-#pragma unroll
-      for (int mb = 0; mb < MB; ++mb)
-#pragma unroll
-        for (int nt = 0; nt < 8; ++nt)
-          dst[(mb * 8 + nt) * 32] = make_float4(acc[mb][nt][0], acc[mb][nt][1], acc[mb][nt][2], acc[mb][nt][3]);
-    }
-    __syncthreads();
-    if (wk == 0) {
-#pragma unroll 1
-      for (int w = 1; w < G::WARPS_K; ++w) {
-        const float4 *src = red + (((w - 1) * G::WARPS_N + wn) * MB * 8) * 32 + lane;
-#pragma unroll
-        for (int mb = 0; mb < MB; ++mb)
-#pragma unroll
-          for (int nt = 0; nt < 8; ++nt) {
-            const float4 v = src[(mb * 8 + nt) * 32];
-            acc[mb][nt][0] += v.x;
-            acc[mb][nt][1] += v.y;
-            acc[mb][nt][2] += v.z;
-            acc[mb][nt][3] += v.w;
-          }
-      }
-    }
-  }
+  float *const partials = reinterpret_cast<float *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_partials);
+  int *const counters = reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters);
+  const int64_t slot_elems = int64_t(G::TM) * NT;
+  const int ksteps = p.plan.ksteps;
+  // Partial-sum slot of CTA i's segment of tile t: slot 2i for the tile its
+  // stripe starts in, 2i+1 for the tile it ends in (the rest are whole tiles).
+  auto slot_of = [&](int64_t i, int64_t t) -> int64_t {
+    return 2 * i + ((units * i / p.plan.ctas) / ksteps == t ? 0 : 1);
+  };
+  // The CTA whose stripe holds unit u.
+  auto cta_of = [&](int64_t u) -> int64_t { return ((u + 1) * p.plan.ctas + units - 1) / units - 1; };
 
   // Accumulator element (mb, nt, e): row mb*16 + lane/4 + 8*(e/2),
   // column wn*64 + nt*8 + 2*(lane%4) + e%2, relative to the tile.
@@ -316,55 +276,27 @@ __global__ void __launch_bounds__(THREADS, MB <= 2 ? 2 : 1)
         }
   };
 
-  if (p.plan.splits == 1) {
-    if (wk == 0) store_c();
-    return;
-  }
-
-  // ---- CTAs that split K: fp32 partials, the last CTA of the tile sums them ----
-  float *const partials = reinterpret_cast<float *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_partials);
-  int *const counters = reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters);
-  const int64_t slot_elems = int64_t(G::TM) * NT;
-  if (wk == 0) {
-    float *const mine = partials + (int64_t(tile) * p.plan.splits + split) * slot_elems;
-#pragma unroll
-    for (int mb = 0; mb < MB; ++mb)
-#pragma unroll
-      for (int nt = 0; nt < 8; ++nt)
-#pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          const int r = mb * 16 + row_in_tile + 8 * h;
-          if (m0 + r < p.m)
-            __stcg(reinterpret_cast<float2 *>(mine + r * NT + col_in_tile + nt * 8),
-                   make_float2(acc[mb][nt][2 * h], acc[mb][nt][2 * h + 1]));
-        }
-  }
-  __threadfence();
-  __syncthreads();
-  if (tid == 0) last_cta = atomicAdd(&counters[tile], 1) == p.plan.splits - 1;
-  __syncthreads();
-  if (!last_cta) return;
-  __threadfence();
-  // All threads sum the tile flat, 4 columns each: every split's partial is
-  // requested before the first add (one L2 round trip, not one per split),
-  // and the adds run in split order, so the result does not depend on which
-  // CTA came last.
-  {
+  // All threads sum the tile flat, 4 columns each: the contributions are
+  // requested 8 at a time before their adds (few L2 round trips), and the adds
+  // run in stripe order, so the result does not depend on which CTA came last.
+  auto reduce_partials = [&](int64_t t, int64_t first, int64_t last) {
     T *const C = static_cast<T *>(p.c);
     const T *const bias = static_cast<const T *>(p.bias);
-    const float *const base = partials + int64_t(tile) * p.plan.splits * slot_elems;
     const int rows = min(G::TM, p.m - m0);
     for (int v = tid; v < rows * (NT / 4); v += THREADS) {
       const int r = v / (NT / 4), c = (v % (NT / 4)) * 4;
       if (n0 + c >= p.n) continue;  // n % 8 == 0: a group of 4 is all in or all out
-      float4 part[MARLIN_MAX_SPLITS];
+      const int64_t off = r * NT + c;
+      float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
+      for (int64_t i0 = first; i0 <= last; i0 += 8) {
+        float4 part[8];
 #pragma unroll
-      for (int s = 0; s < MARLIN_MAX_SPLITS; ++s)
-        if (s < p.plan.splits) part[s] = __ldcg(reinterpret_cast<const float4 *>(base + s * slot_elems + r * NT + c));
-      float4 sum = part[0];
+        for (int j = 0; j < 8; ++j)
+          if (i0 + j <= last) part[j] = __ldcg(reinterpret_cast<const float4 *>(partials + slot_of(i0 + j, t) * slot_elems + off));
 #pragma unroll
-      for (int s = 1; s < MARLIN_MAX_SPLITS; ++s)
-        if (s < p.plan.splits) sum.x += part[s].x, sum.y += part[s].y, sum.z += part[s].z, sum.w += part[s].w;
+        for (int j = 0; j < 8; ++j)
+          if (i0 + j <= last) sum.x += part[j].x, sum.y += part[j].y, sum.z += part[j].z, sum.w += part[j].w;
+      }
       if (bias) {
         const T *const b = bias + n0 + c;
         sum.x += float(b[0]), sum.y += float(b[1]), sum.z += float(b[2]), sum.w += float(b[3]);
@@ -372,16 +304,114 @@ __global__ void __launch_bounds__(THREADS, MB <= 2 ? 2 : 1)
       T2 out[2] = {to_vec2(sum.x, sum.y, static_cast<T *>(nullptr)), to_vec2(sum.z, sum.w, static_cast<T *>(nullptr))};
       *reinterpret_cast<uint2 *>(C + (m0 + r) * p.ldc + n0 + c) = *reinterpret_cast<const uint2 *>(out);
     }
+  };
+
+  for (int64_t u = u_begin; u < u_end;) {
+    const int64_t t = u / ksteps;
+    const int step_begin = int(u % ksteps);
+    const int step_end = int((step_begin + (u_end - u) < ksteps ? step_begin + (u_end - u) : int64_t(ksteps)));
+    u += step_end - step_begin;
+    m0 = int(t % p.plan.m_tiles) * G::TM;
+    n0 = int(t / p.plan.m_tiles) * NT;
+
+#pragma unroll
+    for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+      for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) acc[mb][nt][e] = 0.f;
+
+    // ---- the pipelined main loop over this segment's k-steps ----
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) {
+      if (step_begin + s < step_end) load_stage(step_begin + s, s);
+      ptx::cp_async_commit();
+    }
+    int slot = 0;
+    for (int step = step_begin; step < step_end; ++step) {
+      ptx::cp_async_wait<STAGES - 2>();
+      __syncthreads();
+      const int next = step + STAGES - 1;
+      if (next < step_end) load_stage(next, (slot + STAGES - 1) % STAGES);
+      ptx::cp_async_commit();
+      compute_stage(slot);
+      slot = (slot + 1) % STAGES;
+    }
+    ptx::cp_async_wait<0>();
+    __syncthreads();
+
+    // ---- warps that split K: sum into the wk == 0 warps (fixed order) ----
+    if constexpr (G::WARPS_K > 1) {
+      float4 *const red = reinterpret_cast<float4 *>(smem);
+      if (wk > 0) {
+        float4 *dst = red + (((wk - 1) * G::WARPS_N + wn) * MB * 8) * 32 + lane;
+#pragma unroll
+        for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+          for (int nt = 0; nt < 8; ++nt)
+            dst[(mb * 8 + nt) * 32] = make_float4(acc[mb][nt][0], acc[mb][nt][1], acc[mb][nt][2], acc[mb][nt][3]);
+      }
+      __syncthreads();
+      if (wk == 0) {
+#pragma unroll 1
+        for (int w = 1; w < G::WARPS_K; ++w) {
+          const float4 *src = red + (((w - 1) * G::WARPS_N + wn) * MB * 8) * 32 + lane;
+#pragma unroll
+          for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+            for (int nt = 0; nt < 8; ++nt) {
+              const float4 v = src[(mb * 8 + nt) * 32];
+              acc[mb][nt][0] += v.x;
+              acc[mb][nt][1] += v.y;
+              acc[mb][nt][2] += v.z;
+              acc[mb][nt][3] += v.w;
+            }
+        }
+      }
+    }
+
+    if (step_begin == 0 && step_end == ksteps) {  // a whole tile: write C
+      if (wk == 0) store_c();
+      __syncthreads();  // the next segment's loads overwrite the reduction buffer
+      continue;
+    }
+
+    // ---- a part of a tile: fp32 partial; the tile's last segment sums them ----
+    const int64_t me = int64_t(blockIdx.x);
+    if (wk == 0) {
+      float *const mine = partials + slot_of(me, t) * slot_elems;
+#pragma unroll
+      for (int mb = 0; mb < MB; ++mb)
+#pragma unroll
+        for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+          for (int h = 0; h < 2; ++h) {
+            const int r = mb * 16 + row_in_tile + 8 * h;
+            if (m0 + r < p.m)
+              __stcg(reinterpret_cast<float2 *>(mine + r * NT + col_in_tile + nt * 8),
+                     make_float2(acc[mb][nt][2 * h], acc[mb][nt][2 * h + 1]));
+          }
+    }
+    const int64_t first = cta_of(t * ksteps), last = cta_of((t + 1) * ksteps - 1);
+    __threadfence();
+    __syncthreads();
+    if (tid == 0) last_cta = atomicAdd(&counters[t], 1) == int(last - first);
+    __syncthreads();
+    if (last_cta) {
+      __threadfence();
+      reduce_partials(t, first, last);
+      if (tid == 0) counters[t] = 0;  // leave the workspace zeroed
+    }
+    __syncthreads();
   }
-  if (tid == 0) counters[tile] = 0;  // leave the workspace zeroed
 }
 
 // ---- launch ----------------------------------------------------------------------
 
-template <class S, class T, int TAG, int MB, int NT, int KT, int THREADS, int STAGES>
+template <class S, class T, int TAG, int MB, int NT, int KT, int THREADS, int STAGES, int CTAS_PER_SM>
 int launch_tile(const marlin_dense_params *p) {
-  auto kernel = dense_kernel<S, T, TAG, MB, NT, KT, THREADS, STAGES>;
-  const marlin_tile_config cfg = {MB, NT, KT, THREADS, STAGES};
+  auto kernel = dense_kernel<S, T, TAG, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM>;
+  const marlin_tile_config cfg = {MB, NT, KT, THREADS, STAGES, CTAS_PER_SM};
   const int smem = marlin_dense_smem_bytes(cfg, S::bits);
   // The dynamic shared-memory limit is per function and device: raise it once.
   static std::atomic<uint64_t> raised{0};
@@ -394,7 +424,7 @@ int launch_tile(const marlin_dense_params *p) {
     if (err != cudaSuccess) return err;
     raised.fetch_or(bit, std::memory_order_relaxed);
   }
-  const dim3 grid(p->plan.n_tiles, p->plan.m_tiles, p->plan.splits);
+  const dim3 grid(p->plan.ctas);
   kernel<<<grid, THREADS, smem, p->stream>>>(*p);
   return cudaGetLastError();
 }
@@ -402,9 +432,9 @@ int launch_tile(const marlin_dense_params *p) {
 template <class S, class T, int TAG>
 int launch_dense(const marlin_dense_params *p) {
   switch (p->plan.config) {
-#define MARLIN_TILE(id, mb, nt, kt, th, st) \
-  case id:                                  \
-    return launch_tile<S, T, TAG, mb, nt, kt, th, st>(p);
+#define MARLIN_TILE(id, mb, nt, kt, th, st, cps) \
+  case id:                                       \
+    return launch_tile<S, T, TAG, mb, nt, kt, th, st, cps>(p);
 #include "marlin/kernel/configs.def"
 #undef MARLIN_TILE
     default:

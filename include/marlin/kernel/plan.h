@@ -13,11 +13,11 @@
 extern "C" {
 #endif
 
-/* Most CTAs one output tile's K range is split over (selector and kernel). */
-#define MARLIN_MAX_SPLITS 16
+/* Most stripes one output tile is cut into (the selector keeps to it). */
+#define MARLIN_MAX_TILE_PARTS 16
 
 typedef struct marlin_tile_config {
-  int32_t m_blocks, n_tile, k_tile, threads, stages;
+  int32_t m_blocks, n_tile, k_tile, threads, stages, ctas_per_sm;
 } marlin_tile_config;
 
 enum {
@@ -29,23 +29,25 @@ enum {
 
 static inline marlin_tile_config marlin_tile_config_get(int id) {
   static const marlin_tile_config table[] = {
-#define MARLIN_TILE(id, mb, nt, kt, th, st) {mb, nt, kt, th, st},
+#define MARLIN_TILE(id, mb, nt, kt, th, st, cps) {mb, nt, kt, th, st, cps},
 #include "marlin/kernel/configs.def"
 #undef MARLIN_TILE
   };
   return table[id];
 }
 
-/* How one GEMM is cut into CTAs: tiles of (16*m_blocks) x n_tile outputs,
- * each tile's K range split into `splits` CTAs of ksteps_per_split k_tile steps.
- * Split partials go to an fp32 workspace; the last CTA of a tile sums them in
- * split order (deterministic) and writes C. */
+/* How one GEMM is cut into CTAs (stream-K style "stripes"): the output is cut
+ * into tiles of (16*m_blocks) x n_tile; each tile's K into ksteps steps of
+ * k_tile rows. The tiles x ksteps units, tile-major, are divided evenly over a
+ * persistent grid of `ctas` CTAs, CTA i taking units [i*U/ctas, (i+1)*U/ctas).
+ * A tile cut by stripe boundaries is summed through fp32 partials in the
+ * workspace (two slots per CTA) by the last of its CTAs, in CTA order, so the
+ * result is deterministic. */
 typedef struct marlin_dense_plan {
   int32_t config;           /* MARLIN_TILE_CONFIG_*                          */
-  int32_t m_tiles, n_tiles; /* grid: n_tiles x m_tiles x splits              */
-  int32_t splits;           /* CTAs per tile along K                         */
+  int32_t m_tiles, n_tiles; /* output tiles                                  */
   int32_t ksteps;           /* k_tile steps covering Kp                      */
-  int32_t ksteps_per_split; /* steps per split (the last may have fewer)     */
+  int32_t ctas;             /* persistent grid size                          */
   int32_t smem_bytes;       /* dynamic shared memory per CTA                 */
   size_t ws_counters;       /* byte offsets into the workspace               */
   size_t ws_partials;
