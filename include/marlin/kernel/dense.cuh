@@ -102,6 +102,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   uint8_t *const sS = sB + STAGES * G::B_STAGE;
   uint8_t *const sZ = sS + STAGES * G::S_STAGE;
   __shared__ int last_cta;
+  __shared__ int64_t part_slot[MARLIN_MAX_TILE_PARTS + 2];  // partial offsets of one tile
 
   const T *const A = static_cast<const T *>(p.a);
   const int32_t *const B = static_cast<const int32_t *>(p.b);
@@ -283,19 +284,22 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     T *const C = static_cast<T *>(p.c);
     const T *const bias = static_cast<const T *>(p.bias);
     const int rows = min(G::TM, p.m - m0);
+    const int count = int(last - first + 1);  // <= MARLIN_MAX_TILE_PARTS + 1 (selector)
+    if (tid < count) part_slot[tid] = slot_of(first + tid, t) * slot_elems;
+    __syncthreads();
     for (int v = tid; v < rows * (NT / 4); v += THREADS) {
       const int r = v / (NT / 4), c = (v % (NT / 4)) * 4;
       if (n0 + c >= p.n) continue;  // n % 8 == 0: a group of 4 is all in or all out
-      const int64_t off = r * NT + c;
+      const float *const at = partials + r * NT + c;
       float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
-      for (int64_t i0 = first; i0 <= last; i0 += 8) {
+      for (int j0 = 0; j0 < count; j0 += 8) {
         float4 part[8];
 #pragma unroll
         for (int j = 0; j < 8; ++j)
-          if (i0 + j <= last) part[j] = __ldcg(reinterpret_cast<const float4 *>(partials + slot_of(i0 + j, t) * slot_elems + off));
+          if (j0 + j < count) part[j] = __ldcg(reinterpret_cast<const float4 *>(at + part_slot[j0 + j]));
 #pragma unroll
         for (int j = 0; j < 8; ++j)
-          if (i0 + j <= last) sum.x += part[j].x, sum.y += part[j].y, sum.z += part[j].z, sum.w += part[j].w;
+          if (j0 + j < count) sum.x += part[j].x, sum.y += part[j].y, sum.z += part[j].z, sum.w += part[j].w;
       }
       if (bias) {
         const T *const b = bias + n0 + c;
