@@ -108,7 +108,8 @@ MARLIN_API int marlin_is_compiled(marlin_scheme scheme, marlin_dtype act, int ar
 
 typedef enum marlin_reduction {
   MARLIN_REDUCTION_DETERMINISTIC = 0, /* fixed-order fp32 reduction (default)     */
-  MARLIN_REDUCTION_ATOMIC = 1         /* opt-in: atomics, not reproducible        */
+  MARLIN_REDUCTION_ATOMIC = 1         /* reserved: faster, not reproducible; this
+                                         version runs the deterministic reduction */
 } marlin_reduction;
 
 typedef struct marlin_options {

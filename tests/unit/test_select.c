@@ -1,0 +1,125 @@
+/* The run-time selector (src/select.c) against the invariants the dense
+ * kernel relies on, over many shapes and GPUs: the grid partitions every
+ * (tile, k-step) unit exactly once; no tile is cut into more parts than the
+ * kernel's per-tile table holds (MARLIN_MAX_TILE_PARTS + 2); the workspace has
+ * room for every partial slot and counter; forced configs are honoured or
+ * refused. The partition formulas are restated here as an independent oracle
+ * of include/marlin/kernel/dense.cuh. */
+#include <stdlib.h>
+
+#include "select.h"
+#include "test_main.h"
+
+static const marlin_device_info h100 = {132, 227 * 1024, 90};
+static const marlin_device_info a10 = {72, 99 * 1024, 86};
+static const marlin_device_info tiny = {4, 99 * 1024, 80}; /* 4 SMs: many parts per tile */
+
+/* First unit of CTA i (dense.cuh: units * i / ctas). */
+static int64_t begin_of(int64_t units, int64_t ctas, int64_t i) { return units * i / ctas; }
+
+static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev) {
+  marlin_dense_plan p;
+  assert_int_equal(marlin_dense_select(m, n, k, bits, 0, dev, -1, &p), MARLIN_STATUS_SUCCESS);
+  const marlin_tile_config c = marlin_tile_config_get(p.config);
+  assert_true(p.config >= 0 && p.config < MARLIN_TILE_CONFIG_COUNT);
+  assert_true(p.smem_bytes <= dev->max_smem);
+  assert_int_equal(p.m_tiles, (m + 16 * c.m_blocks - 1) / (16 * c.m_blocks));
+  assert_int_equal(p.n_tiles, ((n + 63) / 64 * 64 + c.n_tile - 1) / c.n_tile);
+  assert_int_equal(p.ksteps, ((k + 15) / 16 * 16 + c.k_tile - 1) / c.k_tile);
+  const int64_t tiles = (int64_t)p.m_tiles * p.n_tiles, units = tiles * p.ksteps;
+  assert_true(p.ctas >= 1 && p.ctas <= units);
+  /* every CTA gets >= 1 unit; count the CTAs touching each tile */
+  int *parts = calloc((size_t)tiles, sizeof(int));
+  for (int64_t i = 0; i < p.ctas; ++i) {
+    const int64_t b = begin_of(units, p.ctas, i), e = begin_of(units, p.ctas, i + 1);
+    assert_true(e > b);
+    for (int64_t t = b / p.ksteps; t <= (e - 1) / p.ksteps; ++t) parts[t]++;
+    /* at most two partial segments per CTA: its first and last tile */
+    const int64_t first = b / p.ksteps, last = (e - 1) / p.ksteps;
+    for (int64_t t = first + 1; t < last; ++t)
+      assert_true(t * p.ksteps >= b && (t + 1) * p.ksteps <= e); /* whole tiles in between */
+  }
+  for (int64_t t = 0; t < tiles; ++t) {
+    assert_true(parts[t] >= 1);
+    if (parts[t] > MARLIN_MAX_TILE_PARTS + 2)
+      fail_msg("m=%lld n=%lld k=%lld: tile %lld cut into %d parts (> %d)", (long long)m,
+               (long long)n, (long long)k, (long long)t, parts[t], MARLIN_MAX_TILE_PARTS + 2);
+  }
+  free(parts);
+  /* workspace: counters, then 2 fp32 slots of a whole tile per CTA */
+  assert_true(p.ws_counters + (size_t)tiles * 4 <= p.ws_partials);
+  assert_true(p.ws_partials + (size_t)p.ctas * 2 * 16 * c.m_blocks * c.n_tile * 4 <= p.ws_a_perm);
+  assert_true(p.ws_a_perm <= p.workspace_bytes);
+  assert_int_equal(p.ws_partials % 256, 0);
+}
+
+static void select_grid_invariants_h100(void **s) {
+  (void)s;
+  const int64_t ms[] = {1, 7, 16, 17, 32, 33, 64, 100, 257, 1024, 4096, 65536};
+  const int64_t nks[][2] = {{64, 16},    {72, 136},    {4096, 4096}, {6144, 4096},  {28672, 4096},
+                            {4096, 14336}, {57344, 8192}, {8192, 28672}, {5472, 7392}, {256, 28672},
+                            {64, 65536}};
+  for (size_t i = 0; i < sizeof ms / sizeof *ms; ++i)
+    for (size_t j = 0; j < sizeof nks / sizeof *nks; ++j) {
+      check_plan(ms[i], nks[j][0], nks[j][1], 4, &h100);
+      check_plan(ms[i], nks[j][0], nks[j][1], 8, &h100);
+    }
+}
+
+static void select_grid_invariants_small_gpus(void **s) {
+  (void)s;
+  for (int64_t m = 1; m <= 300; m += 37)
+    for (int64_t n = 64; n <= 8192; n *= 2)
+      for (int64_t k = 16; k <= 16384; k *= 4) {
+        check_plan(m, n, k, 4, &a10);
+        check_plan(m, n, k, 4, &tiny);
+      }
+}
+
+/* A sweep over units per SM near the split/stripe switch, where the stripes
+ * are shortest. */
+static void select_grid_invariants_sweep(void **s) {
+  (void)s;
+  for (int64_t n = 64; n <= 4096; n += 448)
+    for (int64_t k = 16; k <= 8192; k += 496) check_plan(1, n, k, 4, &h100);
+}
+
+static void select_config_by_m(void **s) {
+  (void)s;
+  marlin_dense_plan p;
+  marlin_dense_select(1, 4096, 4096, 4, 0, &h100, -1, &p);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_0);
+  marlin_dense_select(32, 4096, 4096, 4, 0, &h100, -1, &p);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_1);
+  marlin_dense_select(33, 4096, 4096, 4, 0, &h100, -1, &p);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_2);
+}
+
+static void select_forced_config(void **s) {
+  (void)s;
+  marlin_dense_plan p;
+  for (int c = 0; c < MARLIN_TILE_CONFIG_COUNT; ++c) {
+    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &h100, c, &p), MARLIN_STATUS_SUCCESS);
+    assert_int_equal(p.config, c);
+  }
+  const marlin_device_info no_smem = {132, 1024, 90};
+  assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &no_smem, -1, &p), MARLIN_STATUS_INVALID_VALUE);
+}
+
+static void select_act_order_copy(void **s) {
+  (void)s;
+  marlin_dense_plan a, b;
+  marlin_dense_select(100, 1024, 1000, 4, 0, &h100, -1, &a);
+  marlin_dense_select(100, 1024, 1000, 4, 1, &h100, -1, &b);
+  assert_int_equal(a.workspace_bytes, a.ws_a_perm);
+  assert_true(b.workspace_bytes >= b.ws_a_perm + (size_t)100 * 1000 * 2);
+}
+
+int main(int argc, char **argv) {
+  static const struct CMUnitTest tests[] = {
+      cmocka_unit_test(select_grid_invariants_h100),  cmocka_unit_test(select_grid_invariants_small_gpus),
+      cmocka_unit_test(select_grid_invariants_sweep), cmocka_unit_test(select_config_by_m),
+      cmocka_unit_test(select_forced_config),         cmocka_unit_test(select_act_order_copy),
+  };
+  return marlin_test_main(tests, sizeof tests / sizeof tests[0], argc, argv);
+}
