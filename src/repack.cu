@@ -123,6 +123,20 @@ static marlin_status check_kn(int64_t k, int64_t n) {
   return MARLIN_STATUS_SUCCESS;
 }
 
+static marlin_status check_groups(int64_t k, int32_t group_size, int64_t *groups) {
+  *groups = marlin_ref_num_groups(k, group_size);
+  if (*groups <= 0)
+    return marlin_fail(MARLIN_STATUS_INVALID_GROUP, "group_size %d does not divide k = %lld",
+                       int(group_size), (long long)k);
+  return MARLIN_STATUS_SUCCESS;
+}
+
+// Status of the launch just enqueued.
+static marlin_status launched(const char *what) {
+  const cudaError_t err = cudaGetLastError();
+  return err ? marlin_fail_cuda(err, what) : MARLIN_STATUS_SUCCESS;
+}
+
 static marlin_status check_format(const marlin_scheme_info *si, marlin_checkpoint_format format,
                                   marlin_scheme scheme) {
   if (!si) return marlin_fail(MARLIN_STATUS_INVALID_SCHEME, "unknown scheme %d", int(scheme));
@@ -164,8 +178,7 @@ extern "C" marlin_status marlin_repack_weights(marlin_scheme scheme, marlin_chec
     repack_weights_kernel<MARLIN_CHECKPOINT_GPTQ, 4><<<grid_for(total), 256, 0, stream>>>(qweight, perm, k, n, n_pad, total, out);
   else
     repack_weights_kernel<MARLIN_CHECKPOINT_GPTQ, 8><<<grid_for(total), 256, 0, stream>>>(qweight, perm, k, n, n_pad, total, out);
-  const cudaError_t err = cudaGetLastError();
-  return err ? marlin_fail_cuda(err, "launching the weight repack") : MARLIN_STATUS_SUCCESS;
+  return launched("launching the weight repack");
 }
 
 extern "C" marlin_status marlin_repack_scales(marlin_scheme scheme, marlin_dtype act_type,
@@ -181,10 +194,8 @@ extern "C" marlin_status marlin_repack_scales(marlin_scheme scheme, marlin_dtype
     return marlin_fail(MARLIN_STATUS_INVALID_DTYPE, "scales must be fp16 or bf16 (act_type %d)", int(act_type));
   marlin_status st = check_kn(k, n);
   if (st != MARLIN_STATUS_SUCCESS) return st;
-  const int64_t groups = marlin_ref_num_groups(k, group_size);
-  if (groups <= 0)
-    return marlin_fail(MARLIN_STATUS_INVALID_GROUP, "group_size %d does not divide k = %lld",
-                       int(group_size), (long long)k);
+  int64_t groups = 0;
+  if ((st = check_groups(k, group_size, &groups)) != MARLIN_STATUS_SUCCESS) return st;
   if (!scales) return marlin_fail(MARLIN_STATUS_NULL_POINTER, "scales is NULL");
   if (!packed) return marlin_fail(MARLIN_STATUS_NULL_POINTER, "packed is NULL");
   if (reinterpret_cast<uintptr_t>(scales) % 2 || reinterpret_cast<uintptr_t>(packed) % 16)
@@ -192,8 +203,7 @@ extern "C" marlin_status marlin_repack_scales(marlin_scheme scheme, marlin_dtype
   const int64_t n_pad = (n + 63) / 64 * 64, total = groups * n_pad;
   repack_scales_kernel<<<grid_for(total), 256, 0, stream>>>(static_cast<const uint16_t *>(scales), n,
                                                            n_pad, total, static_cast<uint16_t *>(packed));
-  const cudaError_t err = cudaGetLastError();
-  return err ? marlin_fail_cuda(err, "launching the scale repack") : MARLIN_STATUS_SUCCESS;
+  return launched("launching the scale repack");
 }
 
 extern "C" marlin_status marlin_repack_zeros(marlin_scheme scheme, marlin_checkpoint_format format,
@@ -210,10 +220,8 @@ extern "C" marlin_status marlin_repack_zeros(marlin_scheme scheme, marlin_checkp
     return marlin_fail(MARLIN_STATUS_INVALID_SCHEME, "zero points are read from AWQ qzeros only");
   marlin_status st = check_kn(k, n);
   if (st != MARLIN_STATUS_SUCCESS) return st;
-  const int64_t groups = marlin_ref_num_groups(k, group_size);
-  if (groups <= 0)
-    return marlin_fail(MARLIN_STATUS_INVALID_GROUP, "group_size %d does not divide k = %lld",
-                       int(group_size), (long long)k);
+  int64_t groups = 0;
+  if ((st = check_groups(k, group_size, &groups)) != MARLIN_STATUS_SUCCESS) return st;
   if (!qzeros) return marlin_fail(MARLIN_STATUS_NULL_POINTER, "qzeros is NULL");
   if (!packed) return marlin_fail(MARLIN_STATUS_NULL_POINTER, "packed is NULL");
   if (reinterpret_cast<uintptr_t>(qzeros) % 4 || reinterpret_cast<uintptr_t>(packed) % 16)
@@ -221,6 +229,5 @@ extern "C" marlin_status marlin_repack_zeros(marlin_scheme scheme, marlin_checkp
   const int64_t n_pad = (n + 63) / 64 * 64, total = groups * (n_pad / 8);
   repack_awq_zeros_kernel<<<grid_for(total), 256, 0, stream>>>(qzeros, n, n_pad, total,
                                                               static_cast<uint32_t *>(packed));
-  const cudaError_t err = cudaGetLastError();
-  return err ? marlin_fail_cuda(err, "launching the zero-point repack") : MARLIN_STATUS_SUCCESS;
+  return launched("launching the zero-point repack");
 }

@@ -8,47 +8,8 @@
 #include <stdint.h>
 
 #include "marlin/marlin_ref.h"
+#include "scheme.h"
 
-/* ---- scheme table (same rules as quantize.c) ---------------------------------- */
-
-static marlin_status ref_scheme(marlin_scheme scheme, int *bits, uint32_t *groups, int *has_zero) {
-  switch (scheme) {
-#define MARLIN_SCHEME(ID, name, value, bits_, zero, scale, groups_, ...)                           \
-  case MARLIN_SCHEME_##ID:                                                                         \
-    *bits = bits_;                                                                                 \
-    *groups = groups_;                                                                             \
-    break;
-#include "marlin/schemes.def"
-#undef MARLIN_SCHEME
-  default:
-    return MARLIN_STATUS_INVALID_SCHEME;
-  }
-  switch (scheme) {
-  case MARLIN_SCHEME_GPTQ4:
-  case MARLIN_SCHEME_GPTQ8:
-    *has_zero = 0;
-    return MARLIN_STATUS_SUCCESS;
-  case MARLIN_SCHEME_AWQ4:
-    *has_zero = 1;
-    return MARLIN_STATUS_SUCCESS;
-  default:
-    return MARLIN_STATUS_NOT_IMPLEMENTED;
-  }
-}
-
-static int64_t ref_scheme_groups(uint32_t allowed, int64_t k, int32_t group_size) {
-  if (group_size == -1 || (int64_t)group_size == k) return (allowed & MARLIN_G_CHANNEL) ? 1 : 0;
-  uint32_t bit = 0;
-  switch (group_size) {
-  case 16: bit = MARLIN_G_16; break;
-  case 32: bit = MARLIN_G_32; break;
-  case 64: bit = MARLIN_G_64; break;
-  case 128: bit = MARLIN_G_128; break;
-  default: return 0;
-  }
-  if (!(allowed & bit) || k % group_size != 0) return 0;
-  return k / group_size;
-}
 
 /* k or n of the packed layout: positive multiple of 8 that fits int32. */
 static int valid_dim8(int64_t d) { return d > 0 && d <= INT32_MAX && d % 8 == 0; }
@@ -59,13 +20,13 @@ static int64_t roundup(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 marlin_status marlin_ref_packed_sizes(marlin_scheme scheme, int64_t k, int64_t n,
                                       int32_t group_size, marlin_packed_sizes *sizes) {
-  int bits, has_zero;
-  uint32_t allowed;
+  ref_scheme_info info;
   if (!sizes) return MARLIN_STATUS_NULL_POINTER;
-  marlin_status st = ref_scheme(scheme, &bits, &allowed, &has_zero);
+  marlin_status st = marlin_ref_scheme(scheme, &info);
   if (st != MARLIN_STATUS_SUCCESS) return st;
   if (!valid_dim8(k) || !valid_dim8(n)) return MARLIN_STATUS_INVALID_SHAPE;
-  int64_t groups = ref_scheme_groups(allowed, k, group_size);
+  const int bits = info.bits, has_zero = info.has_zero;
+  int64_t groups = marlin_ref_scheme_groups(info.groups, k, group_size);
   if (groups == 0) return MARLIN_STATUS_INVALID_GROUP;
   int64_t kp = roundup(k, 16), np = roundup(n, 64);
   sizes->weights = (size_t)(kp / 16) * (size_t)(bits / 2 * np) * 4u; /* 2*Np or 4*Np words */
@@ -119,11 +80,11 @@ static void slot_position(const layout_geom *g, int64_t wi, int s, int64_t *row,
 
 static marlin_status check_weights(marlin_scheme scheme, const void *in, const void *out,
                                    int64_t k, int64_t n, int *bits) {
-  int has_zero;
-  uint32_t allowed;
+  ref_scheme_info info;
   if (!in || !out) return MARLIN_STATUS_NULL_POINTER;
-  marlin_status st = ref_scheme(scheme, bits, &allowed, &has_zero);
+  marlin_status st = marlin_ref_scheme(scheme, &info);
   if (st != MARLIN_STATUS_SUCCESS) return st;
+  *bits = info.bits;
   if (!valid_dim8(k) || !valid_dim8(n)) return MARLIN_STATUS_INVALID_SHAPE;
   return MARLIN_STATUS_SUCCESS;
 }

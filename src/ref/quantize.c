@@ -8,19 +8,14 @@
 #include <stdint.h>
 
 #include "marlin/marlin_ref.h"
+#include "scheme.h"
 
 /* Columns processed at once by the quantizer (stack scratch). */
 #define REF_CHUNK 256
 
-/* ---- scheme table ---------------------------------------------------------- */
+/* ---- scheme table (declared in scheme.h) ----------------------------------- */
 
-typedef struct {
-  int bits;
-  int has_zero; /* integer zero point per (group, column) */
-  uint32_t groups;
-} ref_scheme_info;
-
-static marlin_status ref_scheme(marlin_scheme scheme, ref_scheme_info *info) {
+marlin_status marlin_ref_scheme(marlin_scheme scheme, ref_scheme_info *info) {
   switch (scheme) {
 #define MARLIN_SCHEME(ID, name, value, bits_, zero, scale, groups_, ...)                           \
   case MARLIN_SCHEME_##ID:                                                                         \
@@ -45,8 +40,7 @@ static marlin_status ref_scheme(marlin_scheme scheme, ref_scheme_info *info) {
   }
 }
 
-/* Number of groups for a group size the scheme allows, else 0. */
-static int64_t ref_scheme_groups(uint32_t allowed, int64_t k, int32_t group_size) {
+int64_t marlin_ref_scheme_groups(uint32_t allowed, int64_t k, int32_t group_size) {
   if (group_size == -1 || (int64_t)group_size == k) return (allowed & MARLIN_G_CHANNEL) ? 1 : 0;
   uint32_t bit = 0;
   switch (group_size) {
@@ -117,11 +111,11 @@ marlin_status marlin_ref_act_order_perm(const int32_t *g_idx, int64_t k, int32_t
 static marlin_status check_common(marlin_scheme scheme, marlin_dtype dtype, int64_t k, int64_t n,
                                   int32_t group_size, const int32_t *g_idx,
                                   ref_scheme_info *info, int64_t *groups) {
-  marlin_status st = ref_scheme(scheme, info);
+  marlin_status st = marlin_ref_scheme(scheme, info);
   if (st != MARLIN_STATUS_SUCCESS) return st;
   if (!valid_dtype(dtype)) return MARLIN_STATUS_INVALID_DTYPE;
   if (!valid_dim(k) || !valid_dim(n)) return MARLIN_STATUS_INVALID_SHAPE;
-  *groups = ref_scheme_groups(info->groups, k, group_size);
+  *groups = marlin_ref_scheme_groups(info->groups, k, group_size);
   if (*groups == 0) return MARLIN_STATUS_INVALID_GROUP;
   if (g_idx) {
     if (!(info->groups & MARLIN_G_ACT_ORDER)) return MARLIN_STATUS_INVALID_GROUP;
@@ -170,7 +164,7 @@ marlin_status marlin_ref_quantize(marlin_scheme scheme, marlin_dtype dtype, cons
   ref_scheme_info info;
   int64_t groups = 0;
   if (!w || !codes || !scales) return MARLIN_STATUS_NULL_POINTER;
-  marlin_status st = ref_scheme(scheme, &info);
+  marlin_status st = marlin_ref_scheme(scheme, &info);
   if (st != MARLIN_STATUS_SUCCESS) return st;
   if (info.has_zero && !zeros) return MARLIN_STATUS_NULL_POINTER;
   st = check_common(scheme, dtype, k, n, group_size, g_idx, &info, &groups);
@@ -242,7 +236,7 @@ marlin_status marlin_ref_dequantize(marlin_scheme scheme, marlin_dtype dtype,
   ref_scheme_info info;
   int64_t groups = 0;
   if (!codes || !scales || !w) return MARLIN_STATUS_NULL_POINTER;
-  marlin_status st = ref_scheme(scheme, &info);
+  marlin_status st = marlin_ref_scheme(scheme, &info);
   if (st != MARLIN_STATUS_SUCCESS) return st;
   if (info.has_zero && !zeros) return MARLIN_STATUS_NULL_POINTER;
   st = check_common(scheme, dtype, k, n, group_size, g_idx, &info, &groups);
