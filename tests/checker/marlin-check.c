@@ -499,8 +499,15 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
   cublasHandle_t h;
   if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return 1;
   cublasSetStream(h, s);
-  int l2 = 0, dev;
+  int l2 = 0, dev, major, minor;
   CUDA_OK(cudaGetDevice(&dev));
+  CUDA_OK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+  CUDA_OK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
+  if (!marlin_is_compiled(scheme, act, major * 10 + minor)) {
+    printf("no %s/%s kernel for this sm_%d%d GPU in this build (%s): nothing to time\n",
+           marlin_scheme_name(scheme), marlin_dtype_name(act), major, minor, marlin_build_config());
+    return 77;
+  }
   CUDA_OK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev));
   const double bw = measure_copy_bw(s);
   const size_t rotate_bytes = 4 * (size_t)l2;
