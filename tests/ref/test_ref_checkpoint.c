@@ -10,13 +10,9 @@
 #include "marlin/marlin_ref.h"
 #include "test_main.h"
 
-static uint32_t rng_state = 1u;
-static uint32_t rng(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 17;
-  rng_state ^= rng_state << 5;
-  return rng_state;
-}
+#define REF_TEST_SEED 1u
+#include "ref_test_util.h"
+
 
 /* GPTQ 4-bit: nibble i of word (r, c) is the code of row 8r + i. */
 static void ref_gptq4_pack_hand(void **state) {

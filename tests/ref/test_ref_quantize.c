@@ -11,25 +11,9 @@
 #include "marlin/marlin_ref.h"
 #include "test_main.h"
 
-#define FP16 MARLIN_DTYPE_FP16
-#define BF16 MARLIN_DTYPE_BF16
-#define GPTQ4 MARLIN_SCHEME_GPTQ4
-#define GPTQ8 MARLIN_SCHEME_GPTQ8
-#define AWQ4 MARLIN_SCHEME_AWQ4
+#define REF_TEST_SEED 7u
+#include "ref_test_util.h"
 
-static uint32_t rng_state = 7u;
-static uint32_t rng(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 17;
-  rng_state ^= rng_state << 5;
-  return rng_state;
-}
-/* roughly normal, mean 0, sd ~ scale */
-static float randn(float scale) {
-  float s = 0.0f;
-  for (int i = 0; i < 4; i++) s += (float)(rng() >> 8) / 16777216.0f - 0.5f;
-  return s * 1.7f * scale;
-}
 static double dabs(double x) { return x < 0 ? -x : x; }
 
 static void *xmalloc(size_t n) {
