@@ -207,6 +207,7 @@ void marlin_options_init(marlin_options *options) {
   options->reduction = MARLIN_REDUCTION_DETERMINISTIC;
   options->max_sms = 0;
   options->tile_config = -1;
+  options->programmatic_launch = 0;
 }
 
 static marlin_status check_options(const marlin_options *o) {
@@ -229,6 +230,10 @@ static marlin_status check_options(const marlin_options *o) {
                        "options->tile_config = %" PRId32
                        " is out of range (-1 for automatic, or 0..%d)",
                        o->tile_config, MARLIN_TILE_CONFIG_COUNT - 1);
+  if (o->programmatic_launch != 0 && o->programmatic_launch != 1)
+    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
+                       "options->programmatic_launch = %" PRId32 " must be 0 or 1",
+                       o->programmatic_launch);
   return MARLIN_STATUS_SUCCESS;
 }
 

@@ -156,6 +156,7 @@ marlin_status marlin_gemm(const marlin_gemm_desc *desc, const marlin_gemm_args *
   const int channelwise = desc->group_size == -1 || desc->group_size == desc->k;
   p.group_size = channelwise ? (1 << 30) : desc->group_size;
   p.per_row_groups = 0;
+  p.programmatic = options ? options->programmatic_launch : 0;
   p.a = args->a;
   p.lda = args->lda;
   p.b = args->b;

@@ -48,22 +48,30 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
   const int64_t slots = (int64_t)dev->sms * per_sm;
   int64_t ctas = tiles, best = -1;
   for (int64_t s = 1; s <= MARLIN_MAX_TILE_PARTS && s <= ksteps; ++s) {
-    const int64_t per = ceil_div(ksteps, s);
+    const int64_t per = ksteps / s;
     if (s > 1 && per < 2) break;
+    if (ksteps % s) continue; /* equal parts, so stripes never straddle tiles */
     const int64_t cost = ceil_div(tiles * s, slots) * (per + 3);
     if (best < 0 || cost < best) best = cost, ctas = tiles * s;
   }
   if (slots < units) {
     const int64_t per = ceil_div(units, slots);
     const int64_t cost = per + 3 * (1 + ceil_div(per, ksteps));
-    if (cost < best && ceil_div(ksteps, per) < MARLIN_MAX_TILE_PARTS) best = cost, ctas = slots;
+    if (cost < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS) best = cost, ctas = slots;
   }
+
+  if (units > INT32_MAX)
+    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
+                       "m = %lld, n = %lld, k = %lld is too large: %lld tile steps (the limit is 2^31 - 1)",
+                       (long long)m, (long long)n, (long long)k, (long long)units);
 
   plan->config = config;
   plan->m_tiles = (int32_t)m_tiles;
   plan->n_tiles = (int32_t)n_tiles;
   plan->ksteps = (int32_t)ksteps;
   plan->ctas = (int32_t)ctas;
+  plan->units_per_cta = (int32_t)(units / ctas);
+  plan->units_extra = (int32_t)(units % ctas);
   plan->smem_bytes = smem;
 
   size_t off = 0;

@@ -117,6 +117,13 @@ typedef struct marlin_options {
   marlin_reduction reduction; /* MARLIN_REDUCTION_DETERMINISTIC                     */
   int32_t max_sms;            /* 0: all SMs of the device; else an upper bound      */
   int32_t tile_config;        /* -1: chosen at run time; >= 0 forces one (checker)  */
+  /* 1: launch the GEMM kernel with programmatic dependent launch (sm90+; ignored
+   * before): it may start while the previous kernel in the stream is still
+   * running and reads the weights, scales and zero points before that kernel
+   * has finished (activations, bias, output and workspace only after). Set it
+   * only when the preceding kernels do not write those three buffers. 0: the
+   * default, ordinary stream order. */
+  int32_t programmatic_launch;
 } marlin_options;
 
 /* Fills *options with the defaults. Passing NULL options to a call = defaults. */

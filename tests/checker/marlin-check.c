@@ -2,7 +2,10 @@
  *
  *   marlin-check [--filter=SUBSTR] [--seed=N] [--quick]          verify
  *   marlin-check --bench [--scheme=gptq4] [--act=fp16] [--group=128]
- *                [--m=1,16,...] [--csv=FILE] [--json=FILE]        benchmark
+ *                [--m=1,16,...] [--shapes=I] [--pdl] [--config=N]
+ *                [--csv=FILE] [--json=FILE]                       benchmark
+ *   (--pdl: marlin calls with programmatic dependent launch; --config=N:
+ *   force tile config N of include/marlin/kernel/configs.def)
  *
  * Verify: for every (scheme, activation) compiled for this GPU, a grid of
  * shapes (ragged M, N, K; channelwise, groups 32/64/128, act-order) on fresh
@@ -10,7 +13,8 @@
  * (marlin_ref.h), the output poisoned with NaN before the run, compared with
  * the fp64-accumulated reference GEMM of the dequantized weights by
  * ||out - ref|| / ||ref||; the deterministic reduction is checked bitwise over
- * 10 runs. Bench: the standard layer shapes against cuBLAS fp16/bf16 in the
+ * 10 runs (half of them as two back-to-back calls with programmatic dependent
+ * launch). Bench: the standard layer shapes against cuBLAS fp16/bf16 in the
  * same run, CUDA events around back-to-back launches, weights rotated over
  * copies past 4x L2, median of repeats, and the HBM roofline from a measured
  * device-to-device copy.
@@ -287,10 +291,16 @@ static void verify_case(problem *p, uint64_t seed, verify_stats *vs, int check_d
   int ok = st == MARLIN_STATUS_SUCCESS && nan_count == 0 && rel <= tol;
   int det_ok = 1;
   if (ok && check_determinism) { /* bitwise identical over 10 runs */
+    /* odd runs: two calls back to back with programmatic dependent launch,
+     * the second overlapping the first's tail (same output, same workspace) */
+    marlin_options pdl;
+    marlin_options_init(&pdl);
+    pdl.programmatic_launch = 1;
     uint16_t *again = malloc(cbytes);
     for (int r = 0; r < 10 && det_ok; ++r) {
       CUDA_OK(cudaMemset(p->d_c, 0xff, cbytes));
-      run_gemm(p, NULL, s);
+      if (r % 2) run_gemm(p, &pdl, s);
+      run_gemm(p, r % 2 ? &pdl : NULL, s);
       CUDA_OK(cudaMemcpy(again, p->d_c, cbytes, cudaMemcpyDeviceToHost));
       det_ok = memcmp(again, out, cbytes) == 0;
     }
@@ -319,7 +329,7 @@ static int verbose;
 static int run_verify(const char *filter, uint64_t seed, int quick) {
   const marlin_scheme schemes[] = {MARLIN_SCHEME_GPTQ4, MARLIN_SCHEME_GPTQ8, MARLIN_SCHEME_AWQ4};
   const marlin_dtype acts[] = {MARLIN_DTYPE_FP16, MARLIN_DTYPE_BF16};
-  const int64_t ms[] = {1, 5, 16, 17, 32, 33, 64, 100, 257};
+  const int64_t ms[] = {1, 5, 16, 17, 32, 33, 64, 100, 257, 1000, 4097, 65536};
   const int64_t nks[][2] = {{64, 128},   {72, 136},   {256, 1024}, {200, 7392}, {5472, 256},
                             {1024, 384}, {4096, 512}, {136, 4096}, {2048, 2048}};
   const int32_t groups[] = {-1, 32, 64, 128, 0 /* act-order g128 */};
@@ -409,6 +419,8 @@ static float time_calls(call_fn fn, void *ctx, cudaStream_t s, int iters, int re
   return t[reps / 2];
 }
 
+static marlin_options bench_options; /* --pdl, --config=N */
+
 typedef struct {
   problem *p;
   void **b_copies;
@@ -421,7 +433,7 @@ typedef struct {
 static void call_marlin(void *ctx, int i, cudaStream_t s) {
   marlin_ctx *c = ctx;
   c->a.b = c->b_copies[i % c->copies];
-  marlin_status st = marlin_gemm(&c->d, &c->a, NULL, c->p->d_ws, c->p->ws_bytes, s);
+  marlin_status st = marlin_gemm(&c->d, &c->a, &bench_options, c->p->d_ws, c->p->ws_bytes, s);
   if (st && !c->st) c->st = st;
 }
 
@@ -552,7 +564,7 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
       memset(&mc, 0, sizeof mc);
       mc.p = &q, mc.b_copies = b_copies, mc.copies = copies;
       desc_args(&q, &mc.d, &mc.a);
-      if (marlin_gemm_workspace_size(&mc.d, NULL, -1, &q.ws_bytes)) {
+      if (marlin_gemm_workspace_size(&mc.d, &bench_options, -1, &q.ws_bytes)) {
         printf("workspace query failed: %s\n", marlin_last_error());
         return 1;
       }
@@ -591,8 +603,10 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
     cudaFree(cc.c);
     problem_free(&p);
   }
-  printf("\nsummary %s/%s group %d: geomean speedup over cuBLAS %s per M (8 shapes)\n",
-         marlin_scheme_name(scheme), marlin_dtype_name(act), group, marlin_dtype_name(act));
+  printf("\nsummary %s/%s group %d%s: geomean speedup over cuBLAS %s per M (%s)\n",
+         marlin_scheme_name(scheme), marlin_dtype_name(act), group,
+         bench_options.programmatic_launch ? " pdl" : "", marlin_dtype_name(act),
+         shape_filter >= 0 ? "1 shape" : "8 shapes");
   printf("%6s %9s %9s\n", "M", "speedup", "roofline");
   for (int mi = 0; mi < nm; ++mi)
     printf("%6lld %9.2f %8.0f%%\n", (long long)ms[mi], exp(log_sum[mi] / count[mi]),
@@ -606,6 +620,7 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
 
 int main(int argc, char **argv) {
   int bench = 0, quick = 0;
+  marlin_options_init(&bench_options);
   const char *filter = NULL, *csv = NULL, *json = NULL, *mlist = "1,16,32,64,128,256,512,1024,4096";
   uint64_t seed = 1;
   marlin_scheme scheme = MARLIN_SCHEME_GPTQ4;
@@ -623,6 +638,8 @@ int main(int argc, char **argv) {
     else if (!strncmp(a, "--json=", 7)) json = a + 7;
     else if (!strncmp(a, "--m=", 4)) mlist = a + 4;
     else if (!strncmp(a, "--group=", 8)) group = atoi(a + 8);
+    else if (!strcmp(a, "--pdl")) bench_options.programmatic_launch = 1;
+    else if (!strncmp(a, "--config=", 9)) bench_options.tile_config = atoi(a + 9);
     else if (!strncmp(a, "--scheme=", 9)) {
       scheme = MARLIN_SCHEME_INVALID;
       for (int s = 1; s < MARLIN_SCHEME_END_; ++s)
@@ -631,7 +648,8 @@ int main(int argc, char **argv) {
     } else if (!strncmp(a, "--act=", 6)) act = !strcmp(a + 6, "bf16") ? MARLIN_DTYPE_BF16 : MARLIN_DTYPE_FP16;
     else {
       fprintf(stderr, "usage: %s [--filter=S] [--seed=N] [--quick] | --bench [--scheme=gptq4] "
-                      "[--act=fp16|bf16] [--group=128] [--m=1,16,...] [--csv=F] [--json=F]\n", argv[0]);
+                      "[--act=fp16|bf16] [--group=128] [--m=1,16,...] [--shapes=I] [--pdl] [--config=N] "
+                      "[--csv=F] [--json=F]\n", argv[0]);
       return 2;
     }
   }

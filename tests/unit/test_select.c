@@ -14,8 +14,10 @@ static const marlin_device_info h100 = {132, 227 * 1024, 90};
 static const marlin_device_info a10 = {72, 99 * 1024, 86};
 static const marlin_device_info tiny = {4, 99 * 1024, 80}; /* 4 SMs: many parts per tile */
 
-/* First unit of CTA i (dense.cuh: units * i / ctas). */
-static int64_t begin_of(int64_t units, int64_t ctas, int64_t i) { return units * i / ctas; }
+/* First unit of CTA i (plan.h: i * q + min(i, r)). */
+static int64_t begin_of(const marlin_dense_plan *p, int64_t i) {
+  return i * p->units_per_cta + (i < p->units_extra ? i : p->units_extra);
+}
 
 static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev) {
   marlin_dense_plan p;
@@ -28,10 +30,13 @@ static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_d
   assert_int_equal(p.ksteps, ((k + 15) / 16 * 16 + c.k_tile - 1) / c.k_tile);
   const int64_t tiles = (int64_t)p.m_tiles * p.n_tiles, units = tiles * p.ksteps;
   assert_true(p.ctas >= 1 && p.ctas <= units);
+  assert_int_equal(p.units_per_cta, units / p.ctas);
+  assert_int_equal(p.units_extra, units % p.ctas);
+  assert_int_equal(begin_of(&p, p.ctas), units);
   /* every CTA gets >= 1 unit; count the CTAs touching each tile */
   int *parts = calloc((size_t)tiles, sizeof(int));
   for (int64_t i = 0; i < p.ctas; ++i) {
-    const int64_t b = begin_of(units, p.ctas, i), e = begin_of(units, p.ctas, i + 1);
+    const int64_t b = begin_of(&p, i), e = begin_of(&p, i + 1);
     assert_true(e > b);
     for (int64_t t = b / p.ksteps; t <= (e - 1) / p.ksteps; ++t) parts[t]++;
     /* at most two partial segments per CTA: its first and last tile */

@@ -112,11 +112,16 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int wn = warp % G::WARPS_N, wk = warp / G::WARPS_N;
 
+  // Programmatic dependent launch: the next kernel may launch now; its CTAs
+  // start as ours exit. Only the weights are read before wait_prior_grids().
+  ptx::launch_dependents();
+
   // This CTA's stripe: units [u_begin, u_end) of the (tile, k-step) sequence,
   // tile-major, m-tiles fastest (CTAs running together share weight tiles).
-  const int64_t units = int64_t(p.plan.m_tiles) * p.plan.n_tiles * p.plan.ksteps;
-  const int64_t u_begin = units * blockIdx.x / p.plan.ctas;
-  const int64_t u_end = units * (blockIdx.x + 1) / p.plan.ctas;
+  const int ksteps = p.plan.ksteps;
+  const int q = p.plan.units_per_cta, r = p.plan.units_extra;
+  auto stripe_begin = [&](int i) { return i * q + min(i, r); };
+  const int u_begin = stripe_begin(blockIdx.x), u_end = u_begin + q + (int(blockIdx.x) < r);
   int m0 = 0, n0 = 0;  // current tile's first row, first (padded) column
 
   const int gshift = 31 - __clz(p.group_size);                  // group size is a power of 2
@@ -125,21 +130,9 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   const int kb_rows = p.k_pad / 16;
   const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
 
-  // ---- global -> shared, one pipeline stage ----
-  auto load_stage = [&](int step, int slot) {
+  // ---- global -> shared, one pipeline stage: weights (with scales, zeros) ----
+  auto load_weights = [&](int step, int slot) {
     const int k0 = step * KT;
-    T *const dA = reinterpret_cast<T *>(sA + slot * G::A_STAGE);
-    constexpr int A_CHUNKS = G::TM * KT / 8;
-#pragma unroll
-    for (int i = 0; i < (A_CHUNKS + THREADS - 1) / THREADS; ++i) {
-      const int c = tid + i * THREADS;
-      if (A_CHUNKS % THREADS == 0 || c < A_CHUNKS) {
-        const int row = c / (KT / 8), ch = c % (KT / 8);
-        const int gr = m0 + row, gk = k0 + ch * 8;
-        const bool ok = gr < p.m && gk < p.k;
-        ptx::cp_async16(dA + row * KT + ((ch ^ (row & 7)) * 8), ok ? A + gr * p.lda + gk : A, ok);
-      }
-    }
     uint8_t *const dB = sB + slot * G::B_STAGE;
     constexpr int B_CHUNKS = G::KB * G::B_ROW_CHUNKS;
 #pragma unroll
@@ -171,69 +164,98 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     }
   };
 
+  // ---- global -> shared, one pipeline stage: activations ----
+  auto load_act = [&](int step, int slot) {
+    const int k0 = step * KT;
+    T *const dA = reinterpret_cast<T *>(sA + slot * G::A_STAGE);
+    constexpr int A_CHUNKS = G::TM * KT / 8;
+#pragma unroll
+    for (int i = 0; i < (A_CHUNKS + THREADS - 1) / THREADS; ++i) {
+      const int c = tid + i * THREADS;
+      if (A_CHUNKS % THREADS == 0 || c < A_CHUNKS) {
+        const int row = c / (KT / 8), ch = c % (KT / 8);
+        const int gr = m0 + row, gk = k0 + ch * 8;
+        const bool ok = gr < p.m && gk < p.k;
+        ptx::cp_async16(dA + row * KT + ((ch ^ (row & 7)) * 8), ok ? A + gr * p.lda + gk : A, ok);
+      }
+    }
+  };
+
   float acc[MB][8][4];
 
-  // ---- one stage of tensor-core work for this warp ----
-  auto compute_stage = [&](int slot) {
+  // ---- shared -> registers: one k16 block's fragments for this warp ----
+  struct Frag {
+    uint32_t a[MB][4];               // A, one m16k16 block per 16 rows
+    uint4 b[S::bits == 4 ? 1 : 2];   // packed weights, 64 columns
+    uint4 s;                         // scales of columns c + 8t, t = 0..7
+    uint32_t z;                      // zero points (AWQ)
+  };
+  auto fetch = [&](Frag &f, int slot, int i) {
+    const int kb = wk * G::KB_WARP + i;
     const T *const tA = reinterpret_cast<const T *>(sA + slot * G::A_STAGE);
     const uint8_t *const tB = sB + slot * G::B_STAGE;
     const T *const tS = reinterpret_cast<const T *>(sS + slot * G::S_STAGE);
-    const int32_t *const tZ = reinterpret_cast<const int32_t *>(sZ + slot * G::Z_STAGE);
 #pragma unroll
-    for (int i = 0; i < G::KB_WARP; ++i) {
-      const int kb = wk * G::KB_WARP + i;
-      uint32_t af[MB][4];
+    for (int mb = 0; mb < MB; ++mb) {
+      const int row = mb * 16 + (lane & 15), ch = kb * 2 + (lane >> 4);
+      ptx::ldmatrix_x4(f.a[mb], tA + row * KT + ((ch ^ (row & 7)) * 8));
+    }
+    const int srow = gshift >= G::LOG2_KT ? 0 : (kb * 16) >> gshift;
+    f.s = *reinterpret_cast<const uint4 *>(tS + srow * NT + wn * 64 + (lane >> 2) * 8);
+    if constexpr (S::bits == 4) {
+      f.b[0] = *reinterpret_cast<const uint4 *>(tB + (kb * G::B_ROW_CHUNKS + wn * 32 + lane) * 16);
+    } else {
+      const uint4 *const bp =
+          reinterpret_cast<const uint4 *>(tB + (kb * G::B_ROW_CHUNKS + wn * 64 + 2 * lane) * 16);
+      f.b[0] = bp[0];
+      f.b[1] = bp[1];
+    }
+    if constexpr (S::has_zero) {
+      const int32_t *const tZ = reinterpret_cast<const int32_t *>(sZ + slot * G::Z_STAGE);
+      f.z = tZ[srow * (NT / 8) + wn * 8 + (lane >> 2)];
+    }
+  };
+
+  // ---- registers: dequantize one k16 block and run its tensor-core work ----
+  auto compute = [&](const Frag &f) {
+    const T *const s8 = reinterpret_cast<const T *>(&f.s);  // columns c + 8t
+    if constexpr (S::bits == 4) {
+      const uint32_t words[4] = {f.b[0].x, f.b[0].y, f.b[0].z, f.b[0].w};
 #pragma unroll
-      for (int mb = 0; mb < MB; ++mb) {
-        const int row = mb * 16 + (lane & 15), ch = kb * 2 + (lane >> 4);
-        ptx::ldmatrix_x4(af[mb], tA + row * KT + ((ch ^ (row & 7)) * 8));
+      for (int j = 0; j < 4; ++j) {
+        T za, zb;
+        if constexpr (S::has_zero) {
+          za = T(float((f.z >> (8 * j)) & 0xf));
+          zb = T(float((f.z >> (8 * j + 4)) & 0xf));
+        } else {
+          za = zb = T(float(S::bias));
+        }
+        T2 v[4];
+        dequant4(words[j], offset4(za), offset4(zb), v);
+        const T2 sa = broadcast2(s8[2 * j]), sb = broadcast2(s8[2 * j + 1]);
+        v[0] = __hmul2(v[0], sa);
+        v[1] = __hmul2(v[1], sa);
+        v[2] = __hmul2(v[2], sb);
+        v[3] = __hmul2(v[3], sb);
+#pragma unroll
+        for (int mb = 0; mb < MB; ++mb) {
+          ptx::mma_16816<T>(acc[mb][2 * j], f.a[mb], as_u32(v[0]), as_u32(v[1]));
+          ptx::mma_16816<T>(acc[mb][2 * j + 1], f.a[mb], as_u32(v[2]), as_u32(v[3]));
+        }
       }
-      const int srow = gshift >= G::LOG2_KT ? 0 : (kb * 16) >> gshift;
-      const uint4 sv = *reinterpret_cast<const uint4 *>(tS + srow * NT + wn * 64 + (lane >> 2) * 8);
-      const T *const s8 = reinterpret_cast<const T *>(&sv);  // columns c + 8t
-      if constexpr (S::bits == 4) {
-        const uint4 bw = *reinterpret_cast<const uint4 *>(tB + (kb * G::B_ROW_CHUNKS + wn * 32 + lane) * 16);
-        const uint32_t words[4] = {bw.x, bw.y, bw.z, bw.w};
-        uint32_t zw = 0;
-        if constexpr (S::has_zero) zw = tZ[srow * (NT / 8) + wn * 8 + (lane >> 2)];
+    } else {
+      const uint32_t words[8] = {f.b[0].x, f.b[0].y, f.b[0].z, f.b[0].w,
+                                 f.b[1].x, f.b[1].y, f.b[1].z, f.b[1].w};
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
-          T za, zb;
-          if constexpr (S::has_zero) {
-            za = T(float((zw >> (8 * j)) & 0xf));
-            zb = T(float((zw >> (8 * j + 4)) & 0xf));
-          } else {
-            za = zb = T(float(S::bias));
-          }
-          T2 v[4];
-          dequant4(words[j], offset4(za), offset4(zb), v);
-          const T2 sa = broadcast2(s8[2 * j]), sb = broadcast2(s8[2 * j + 1]);
-          v[0] = __hmul2(v[0], sa);
-          v[1] = __hmul2(v[1], sa);
-          v[2] = __hmul2(v[2], sb);
-          v[3] = __hmul2(v[3], sb);
+      for (int t = 0; t < 8; ++t) {  // t = 2j + h: n8 tile t, column c + 8t
+        T2 v[2];
+        dequant8(words[t], v);
+        const T2 sc = broadcast2(s8[t]);
+        v[0] = __hmul2(v[0], sc);
+        v[1] = __hmul2(v[1], sc);
 #pragma unroll
-          for (int mb = 0; mb < MB; ++mb) {
-            ptx::mma_16816<T>(acc[mb][2 * j], af[mb], as_u32(v[0]), as_u32(v[1]));
-            ptx::mma_16816<T>(acc[mb][2 * j + 1], af[mb], as_u32(v[2]), as_u32(v[3]));
-          }
-        }
-      } else {
-        const uint4 *const bp =
-            reinterpret_cast<const uint4 *>(tB + (kb * G::B_ROW_CHUNKS + wn * 64 + 2 * lane) * 16);
-        const uint4 b0 = bp[0], b1 = bp[1];
-        const uint32_t words[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
-#pragma unroll
-        for (int t = 0; t < 8; ++t) {  // t = 2j + h: n8 tile t, column c + 8t
-          T2 v[2];
-          dequant8(words[t], v);
-          const T2 s = broadcast2(s8[t]);
-          v[0] = __hmul2(v[0], s);
-          v[1] = __hmul2(v[1], s);
-#pragma unroll
-          for (int mb = 0; mb < MB; ++mb)
-            ptx::mma_16816<T>(acc[mb][t], af[mb], as_u32(v[0]), as_u32(v[1]));
-        }
+        for (int mb = 0; mb < MB; ++mb)
+          ptx::mma_16816<T>(acc[mb][t], f.a[mb], as_u32(v[0]), as_u32(v[1]));
       }
     }
   };
@@ -241,14 +263,12 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   float *const partials = reinterpret_cast<float *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_partials);
   int *const counters = reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters);
   const int64_t slot_elems = int64_t(G::TM) * NT;
-  const int ksteps = p.plan.ksteps;
   // Partial-sum slot of CTA i's segment of tile t: slot 2i for the tile its
   // stripe starts in, 2i+1 for the tile it ends in (the rest are whole tiles).
-  auto slot_of = [&](int64_t i, int64_t t) -> int64_t {
-    return 2 * i + ((units * i / p.plan.ctas) / ksteps == t ? 0 : 1);
-  };
+  auto slot_of = [&](int i, int t) -> int { return 2 * i + (stripe_begin(i) / ksteps == t ? 0 : 1); };
   // The CTA whose stripe holds unit u.
-  auto cta_of = [&](int64_t u) -> int64_t { return ((u + 1) * p.plan.ctas + units - 1) / units - 1; };
+  const int big = r * (q + 1);  // units of the CTAs with q + 1 units
+  auto cta_of = [&](int u) -> int { return u < big ? u / (q + 1) : r + (u - big) / q; };
 
   // Accumulator element (mb, nt, e): row mb*16 + lane/4 + 8*(e/2),
   // column wn*64 + nt*8 + 2*(lane%4) + e%2, relative to the tile.
@@ -280,12 +300,12 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   // All threads sum the tile flat, 4 columns each: the contributions are
   // requested 8 at a time before their adds (few L2 round trips), and the adds
   // run in stripe order, so the result does not depend on which CTA came last.
-  auto reduce_partials = [&](int64_t t, int64_t first, int64_t last) {
+  auto reduce_partials = [&](int t, int first, int last) {
     T *const C = static_cast<T *>(p.c);
     const T *const bias = static_cast<const T *>(p.bias);
     const int rows = min(G::TM, p.m - m0);
     const int count = int(last - first + 1);  // <= MARLIN_MAX_TILE_PARTS + 1 (selector)
-    if (tid < count) part_slot[tid] = slot_of(first + tid, t) * slot_elems;
+    if (tid < count) part_slot[tid] = int64_t(slot_of(first + tid, t)) * slot_elems;
     __syncthreads();
     for (int v = tid; v < rows * (NT / 4); v += THREADS) {
       const int r = v / (NT / 4), c = (v % (NT / 4)) * 4;
@@ -310,13 +330,15 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     }
   };
 
-  for (int64_t u = u_begin; u < u_end;) {
-    const int64_t t = u / ksteps;
-    const int step_begin = int(u % ksteps);
-    const int step_end = int((step_begin + (u_end - u) < ksteps ? step_begin + (u_end - u) : int64_t(ksteps)));
+  static_assert(G::KB_WARP >= 2 && G::KB_WARP % 2 == 0, "fragment double buffering needs an even count >= 2");
+  bool first_segment = true;
+  for (int u = u_begin; u < u_end;) {
+    const int t = u / ksteps;
+    const int step_begin = u - t * ksteps;
+    const int step_end = min(ksteps, step_begin + (u_end - u));
     u += step_end - step_begin;
-    m0 = int(t % p.plan.m_tiles) * G::TM;
-    n0 = int(t / p.plan.m_tiles) * NT;
+    m0 = (t % p.plan.m_tiles) * G::TM;
+    n0 = (t / p.plan.m_tiles) * NT;
 
 #pragma unroll
     for (int mb = 0; mb < MB; ++mb)
@@ -325,20 +347,49 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
 #pragma unroll
         for (int e = 0; e < 4; ++e) acc[mb][nt][e] = 0.f;
 
-    // ---- the pipelined main loop over this segment's k-steps ----
+    // ---- pipeline fill: weights first, then (once the previous kernels are
+    // done) the activations; one commit group per stage ----
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s)
+      if (step_begin + s < step_end) load_weights(step_begin + s, s);
+    if (first_segment) ptx::wait_prior_grids();
+    first_segment = false;
 #pragma unroll
     for (int s = 0; s < STAGES - 1; ++s) {
-      if (step_begin + s < step_end) load_stage(step_begin + s, s);
+      if (step_begin + s < step_end) load_act(step_begin + s, s);
       ptx::cp_async_commit();
     }
+    ptx::cp_async_wait<STAGES - 2>();
+    __syncthreads();
+
+    // ---- the main loop: k16 blocks, fragments fetched one block ahead; the
+    // barrier before a stage's last block makes the next stage readable and
+    // its predecessor's slot writable ----
+    Frag frag[2];
+    fetch(frag[0], 0, 0);
     int slot = 0;
     for (int step = step_begin; step < step_end; ++step) {
-      ptx::cp_async_wait<STAGES - 2>();
-      __syncthreads();
-      const int next = step + STAGES - 1;
-      if (next < step_end) load_stage(next, (slot + STAGES - 1) % STAGES);
-      ptx::cp_async_commit();
-      compute_stage(slot);
+#pragma unroll
+      for (int i = 0; i < G::KB_WARP; ++i) {
+        if (i == G::KB_WARP - 2) {
+          const int next = step + STAGES - 1, nslot = (slot + STAGES - 1) % STAGES;
+          if (next < step_end) {
+            load_weights(next, nslot);
+            load_act(next, nslot);
+          }
+          ptx::cp_async_commit();
+        }
+        if (i + 1 < G::KB_WARP) {
+          fetch(frag[(i + 1) & 1], slot, i + 1);
+        } else if (step + 1 < step_end) {
+          fetch(frag[(i + 1) & 1], (slot + 1) % STAGES, 0);
+        }
+        if (i == G::KB_WARP - 2) {
+          ptx::cp_async_wait<STAGES - 2>();
+          __syncthreads();
+        }
+        compute(frag[i & 1]);
+      }
       slot = (slot + 1) % STAGES;
     }
     ptx::cp_async_wait<0>();
@@ -381,9 +432,9 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     }
 
     // ---- a part of a tile: fp32 partial; the tile's last segment sums them ----
-    const int64_t me = int64_t(blockIdx.x);
+    const int me = blockIdx.x;
     if (wk == 0) {
-      float *const mine = partials + slot_of(me, t) * slot_elems;
+      float *const mine = partials + int64_t(slot_of(me, t)) * slot_elems;
 #pragma unroll
       for (int mb = 0; mb < MB; ++mb)
 #pragma unroll
@@ -396,7 +447,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
                      make_float2(acc[mb][nt][2 * h], acc[mb][nt][2 * h + 1]));
           }
     }
-    const int64_t first = cta_of(t * ksteps), last = cta_of((t + 1) * ksteps - 1);
+    const int first = cta_of(t * ksteps), last = cta_of((t + 1) * ksteps - 1);
     __threadfence();
     __syncthreads();
     if (tid == 0) last_cta = atomicAdd(&counters[t], 1) == int(last - first);
@@ -428,9 +479,17 @@ int launch_tile(const marlin_dense_params *p) {
     if (err != cudaSuccess) return err;
     raised.fetch_or(bit, std::memory_order_relaxed);
   }
-  const dim3 grid(p->plan.ctas);
-  kernel<<<grid, THREADS, smem, p->stream>>>(*p);
-  return cudaGetLastError();
+  cudaLaunchConfig_t lc = {};
+  lc.gridDim = dim3(p->plan.ctas);
+  lc.blockDim = dim3(THREADS);
+  lc.dynamicSmemBytes = smem;
+  lc.stream = p->stream;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  lc.attrs = attr;
+  lc.numAttrs = p->programmatic && TAG >= 900 ? 1 : 0;  // griddepcontrol is sm90+
+  return cudaLaunchKernelEx(&lc, kernel, *p);
 }
 
 template <class S, class T, int TAG>

@@ -38,16 +38,19 @@ static inline marlin_tile_config marlin_tile_config_get(int id) {
 
 /* How one GEMM is cut into CTAs (stream-K style "stripes"): the output is cut
  * into tiles of (16*m_blocks) x n_tile; each tile's K into ksteps steps of
- * k_tile rows. The tiles x ksteps units, tile-major, are divided evenly over a
- * persistent grid of `ctas` CTAs, CTA i taking units [i*U/ctas, (i+1)*U/ctas).
- * A tile cut by stripe boundaries is summed through fp32 partials in the
- * workspace (two slots per CTA) by the last of its CTAs, in CTA order, so the
- * result is deterministic. */
+ * k_tile rows. The U = tiles x ksteps units, tile-major, are divided evenly
+ * over a persistent grid of `ctas` CTAs: with q = U / ctas and r = U % ctas,
+ * CTA i takes the q + (i < r) units starting at i*q + min(i, r) (U < 2^31, so
+ * the kernel's stripe arithmetic is 32-bit). A tile cut by stripe boundaries
+ * is summed through fp32 partials in the workspace (two slots per CTA) by the
+ * last of its CTAs, in CTA order, so the result is deterministic. */
 typedef struct marlin_dense_plan {
   int32_t config;           /* MARLIN_TILE_CONFIG_*                          */
   int32_t m_tiles, n_tiles; /* output tiles                                  */
   int32_t ksteps;           /* k_tile steps covering Kp                      */
   int32_t ctas;             /* persistent grid size                          */
+  int32_t units_per_cta;    /* q = units / ctas (>= 1)                       */
+  int32_t units_extra;      /* r = units % ctas: CTAs < r take q + 1 units   */
   int32_t smem_bytes;       /* dynamic shared memory per CTA                 */
   size_t ws_counters;       /* byte offsets into the workspace               */
   size_t ws_partials;
@@ -61,6 +64,7 @@ typedef struct marlin_dense_params {
   int32_t n_pad, k_pad;     /* packed dims: roundup(n, 64), roundup(k, 16)    */
   int32_t group_size;       /* rows per scale group (k_pad when channelwise) */
   int32_t per_row_groups;   /* act-order with !is_k_full: g_idx per row       */
+  int32_t programmatic;     /* launched with programmatic dependent launch    */
   const void *a;            /* m x k, row stride lda (maybe the permuted copy) */
   int64_t lda;
   const void *b, *scales, *zeros;

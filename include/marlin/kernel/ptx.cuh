@@ -1,5 +1,6 @@
 // Thin wrappers over the PTX instructions the kernels use (sm80+):
-// cp.async, ldmatrix, mma.sync, lop3, prmt. One place, named for what they do.
+// cp.async, ldmatrix, mma.sync, lop3, prmt, griddepcontrol. One place, named
+// for what they do.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -54,6 +55,21 @@ __device__ __forceinline__ void mma_16816<__nv_bfloat16>(float (&d)[4], const ui
       "{%0,%1,%2,%3};\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+// Programmatic dependent launch (sm90+; no-ops before): let the next kernel
+// in the stream launch now, and wait until the kernels before this one have
+// completed and their writes are visible. Without the launch attribute the
+// wait returns at once (the previous kernels are already done).
+__device__ __forceinline__ void launch_dependents() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void wait_prior_grids() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
 }
 
 // (a & b) | c in one instruction.
