@@ -275,7 +275,7 @@ static marlin_status check_nk(int64_t v, const char *what) {
 
 /* group_size -1, or equal to k, is channelwise; otherwise it must be one of
  * the scheme's group sizes and divide k. */
-static marlin_status check_group(const marlin_scheme_info *s, int64_t k, int32_t group_size,
+marlin_status marlin_check_group(const marlin_scheme_info *s, int64_t k, int32_t group_size,
                                  const char *what, int *channelwise) {
   static const struct {
     int32_t size;
@@ -314,7 +314,7 @@ marlin_status marlin_get_packed_sizes(marlin_scheme scheme, marlin_dtype act_typ
   if ((st = check_act(s, act_type, "act_type"))) return st;
   if ((st = check_nk(k, "k"))) return st;
   if ((st = check_nk(n, "n"))) return st;
-  if ((st = check_group(s, k, group_size, "group_size", &channelwise))) return st;
+  if ((st = marlin_check_group(s, k, group_size, "group_size", &channelwise))) return st;
   st = marlin_ref_packed_sizes(scheme, k, n, group_size, sizes);
   if (st != MARLIN_STATUS_SUCCESS && marlin_last_error()[0] == '\0')
     marlin_fail(st,
@@ -408,7 +408,7 @@ marlin_status marlin_check_gemm(const marlin_gemm_desc *desc, const marlin_gemm_
   if ((st = check_nk(desc->k, "desc->k"))) return st;
 
   /* groups and act-order */
-  if ((st = check_group(s, desc->k, desc->group_size, "desc->group_size", &channelwise))) return st;
+  if ((st = marlin_check_group(s, desc->k, desc->group_size, "desc->group_size", &channelwise))) return st;
   if (desc->act_order != 0 && desc->act_order != 1)
     return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "desc->act_order = %" PRId32 " is not 0 or 1",
                        desc->act_order);

@@ -123,11 +123,14 @@ static marlin_status check_kn(int64_t k, int64_t n) {
   return MARLIN_STATUS_SUCCESS;
 }
 
-static marlin_status check_groups(int64_t k, int32_t group_size, int64_t *groups) {
-  *groups = marlin_ref_num_groups(k, group_size);
-  if (*groups <= 0)
-    return marlin_fail(MARLIN_STATUS_INVALID_GROUP, "group_size %d does not divide k = %lld",
-                       int(group_size), (long long)k);
+// The GEMM's group rule (one of the scheme's sizes dividing k, or channelwise),
+// and the number of scale rows.
+static marlin_status check_groups(const marlin_scheme_info *si, int64_t k, int32_t group_size,
+                                  int64_t *groups) {
+  int channelwise = 0;
+  const marlin_status st = marlin_check_group(si, k, group_size, "group_size", &channelwise);
+  if (st != MARLIN_STATUS_SUCCESS) return st;
+  *groups = channelwise ? 1 : k / group_size;
   return MARLIN_STATUS_SUCCESS;
 }
 
@@ -195,7 +198,7 @@ extern "C" marlin_status marlin_repack_scales(marlin_scheme scheme, marlin_dtype
   marlin_status st = check_kn(k, n);
   if (st != MARLIN_STATUS_SUCCESS) return st;
   int64_t groups = 0;
-  if ((st = check_groups(k, group_size, &groups)) != MARLIN_STATUS_SUCCESS) return st;
+  if ((st = check_groups(si, k, group_size, &groups)) != MARLIN_STATUS_SUCCESS) return st;
   if (!scales) return marlin_fail(MARLIN_STATUS_NULL_POINTER, "scales is NULL");
   if (!packed) return marlin_fail(MARLIN_STATUS_NULL_POINTER, "packed is NULL");
   if (reinterpret_cast<uintptr_t>(scales) % 2 || reinterpret_cast<uintptr_t>(packed) % 16)
@@ -221,7 +224,7 @@ extern "C" marlin_status marlin_repack_zeros(marlin_scheme scheme, marlin_checkp
   marlin_status st = check_kn(k, n);
   if (st != MARLIN_STATUS_SUCCESS) return st;
   int64_t groups = 0;
-  if ((st = check_groups(k, group_size, &groups)) != MARLIN_STATUS_SUCCESS) return st;
+  if ((st = check_groups(si, k, group_size, &groups)) != MARLIN_STATUS_SUCCESS) return st;
   if (!qzeros) return marlin_fail(MARLIN_STATUS_NULL_POINTER, "qzeros is NULL");
   if (!packed) return marlin_fail(MARLIN_STATUS_NULL_POINTER, "packed is NULL");
   if (reinterpret_cast<uintptr_t>(qzeros) % 4 || reinterpret_cast<uintptr_t>(packed) % 16)

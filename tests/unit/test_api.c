@@ -264,6 +264,7 @@ static void options_init_defaults(void **state) {
   assert_int_equal(o.reduction, MARLIN_REDUCTION_DETERMINISTIC);
   assert_int_equal(o.max_sms, 0);
   assert_int_equal(o.tile_config, -1);
+  assert_int_equal(o.programmatic_launch, 0);
   marlin_options_init(NULL); /* no crash */
   request r = gptq4();
   want_status(&r, &o, MARLIN_STATUS_SUCCESS, NULL);
@@ -276,6 +277,7 @@ static void options_valid_values(void **state) {
   o.reduction = MARLIN_REDUCTION_ATOMIC;
   o.max_sms = 7;
   o.tile_config = MARLIN_TILE_CONFIG_COUNT - 1;
+  o.programmatic_launch = 1;
   request r = gptq4();
   want_status(&r, &o, MARLIN_STATUS_SUCCESS, NULL);
   o.tile_config = 0;
@@ -322,6 +324,43 @@ static void options_bad_tile_config(void **state) {
   want_status(&r, &o, MARLIN_STATUS_INVALID_VALUE, "tile_config");
   o.tile_config = MARLIN_TILE_CONFIG_COUNT;
   want_status(&r, &o, MARLIN_STATUS_INVALID_VALUE, "tile_config");
+}
+
+static void options_bad_programmatic_launch(void **state) {
+  (void)state;
+  marlin_options o;
+  marlin_options_init(&o);
+  request r = gptq4();
+  o.programmatic_launch = 2;
+  want_status(&r, &o, MARLIN_STATUS_INVALID_VALUE, "programmatic_launch");
+  o.programmatic_launch = -1;
+  want_status(&r, &o, MARLIN_STATUS_INVALID_VALUE, "programmatic_launch");
+}
+
+/* ---- repack argument checks (they run on the host before any launch) ------ */
+
+/* The scale and zero-point repacks take the GEMM's group rule: one of the
+ * scheme's sizes dividing k, or channelwise. Nothing is enqueued when they
+ * refuse, so host pointers stand in for device ones. */
+static void repack_group_rule(void **state) {
+  (void)state;
+  static _Alignas(16) uint8_t buf[64];
+  /* 16 divides 256 but is not a group size of gptq4/awq4 */
+  assert_int_equal(marlin_repack_scales(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 256, 64, 16, buf, buf, 0),
+                   MARLIN_STATUS_INVALID_GROUP);
+  assert_non_null(strstr(marlin_last_error(), "allowed"));
+  assert_int_equal(marlin_repack_zeros(MARLIN_SCHEME_AWQ4, MARLIN_CHECKPOINT_AWQ, 256, 64, 16,
+                                       (const int32_t *)buf, buf, 0),
+                   MARLIN_STATUS_INVALID_GROUP);
+  /* an allowed size that does not divide k */
+  assert_int_equal(marlin_repack_scales(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 200, 64, 64, buf, buf, 0),
+                   MARLIN_STATUS_INVALID_GROUP);
+  assert_non_null(strstr(marlin_last_error(), "multiple"));
+  /* NULL pointers are still reported after a valid group */
+  assert_int_equal(marlin_repack_scales(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 256, 64, -1, NULL, buf, 0),
+                   MARLIN_STATUS_NULL_POINTER);
+  assert_int_equal(marlin_repack_zeros(MARLIN_SCHEME_AWQ4, MARLIN_CHECKPOINT_AWQ, 256, 64, 256, NULL, buf, 0),
+                   MARLIN_STATUS_NULL_POINTER);
 }
 
 /* ---- marlin_check_gemm: valid requests ----------------------------------- */
@@ -857,6 +896,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(options_bad_reduction),
       cmocka_unit_test(options_bad_max_sms),
       cmocka_unit_test(options_bad_tile_config),
+      cmocka_unit_test(options_bad_programmatic_launch),
+      cmocka_unit_test(repack_group_rule),
       cmocka_unit_test(check_valid_basic),
       cmocka_unit_test(check_valid_groups),
       cmocka_unit_test(check_valid_shapes),

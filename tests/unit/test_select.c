@@ -6,6 +6,7 @@
  * refused. The partition formulas are restated here as an independent oracle
  * of include/marlin/kernel/dense.cuh. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "select.h"
 #include "test_main.h"
@@ -120,11 +121,23 @@ static void select_act_order_copy(void **s) {
   assert_true(b.workspace_bytes >= b.ws_a_perm + (size_t)100 * 1000 * 2);
 }
 
+/* More (tile, k-step) units than the kernel's 32-bit stripe arithmetic holds:
+ * refused with a message, never wrapped around. */
+static void select_too_large(void **s) {
+  (void)s;
+  marlin_dense_plan p;
+  assert_int_equal(marlin_dense_select(65536, 1 << 20, 1 << 20, 4, 0, &h100, -1, &p),
+                   MARLIN_STATUS_INVALID_VALUE);
+  assert_non_null(strstr(marlin_last_error(), "too large"));
+  assert_int_equal(marlin_dense_select(65536, 57344, 28672, 4, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
+}
+
 int main(int argc, char **argv) {
   static const struct CMUnitTest tests[] = {
       cmocka_unit_test(select_grid_invariants_h100),  cmocka_unit_test(select_grid_invariants_small_gpus),
       cmocka_unit_test(select_grid_invariants_sweep), cmocka_unit_test(select_config_by_m),
       cmocka_unit_test(select_forced_config),         cmocka_unit_test(select_act_order_copy),
+      cmocka_unit_test(select_too_large),
   };
   return marlin_test_main(tests, sizeof tests / sizeof tests[0], argc, argv);
 }
