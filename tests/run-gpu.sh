@@ -27,6 +27,9 @@
 #                         ninja into a venv (wheels from .whl/ in the checkout if
 #                         present, else PyPI), cmocka with apt-get (as root)
 #   --skip-bench          do not run the benchmark
+#   --sanitize            also run compute-sanitizer on the cmocka GPU tests:
+#                         memcheck on all of them, racecheck and synccheck on
+#                         the GEMM tests (a few minutes); log in sanitize.log
 #   --timeout-multiplier N   passed to meson test
 #   -h, --help
 set -Euo pipefail
@@ -40,6 +43,7 @@ archs=
 cmocka_prefix=
 install_deps=0
 skip_bench=0
+sanitize=0
 timeout_mult=
 extra=()
 
@@ -57,7 +61,8 @@ while [ $# -gt 0 ]; do
       set -- "${1%%=*}" "${1#*=}" "${@:2}" ;;
     --install-deps) install_deps=1; shift ;;
     --skip-bench) skip_bench=1; shift ;;
-    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --sanitize) sanitize=1; shift ;;
+    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     --) shift; extra=("$@"); break ;;
     *) echo "run-gpu.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -274,6 +279,29 @@ gpu_rc=${PIPESTATUS[0]}
 gpu_time=$(elapsed "$t_gpu")
 [ "$out" = "$build" ] || cp -f "$build"/meson-logs/gpulog.* "$out/" 2>/dev/null || true
 
+# compute-sanitizer: each run is one result (0 errors and the tests passed).
+san_p=0 san_f=0 san_time=
+if [ $sanitize = 1 ]; then
+  t_san=$(now)
+  san=$(command -v compute-sanitizer || echo /usr/local/cuda/compute-sanitizer/compute-sanitizer)
+  [ -x "$san" ] || die "--sanitize: compute-sanitizer not found (PATH, /usr/local/cuda/compute-sanitizer)"
+  test_gpu=$build/tests/gpu/test_gpu
+  gemm_cases=$("$test_gpu" --list 2>/dev/null | grep '^gemm_' || true)
+  [ -n "$gemm_cases" ] || gemm_cases="gemm_gptq4_fp16 gemm_gptq4_act_order gemm_awq4_fp16_large_m"
+  : >"$out/sanitize.log"
+  san_run() { # san_run TOOL [CASE]
+    say "compute-sanitizer --tool $1 test_gpu ${2:-(all cases)}"
+    if "$san" --tool "$1" --error-exitcode 3 "$test_gpu" ${2:+"$2"} >>"$out/sanitize.log" 2>&1; then
+      san_p=$((san_p + 1))
+    else
+      san_f=$((san_f + 1)); say "  FAILED (see sanitize.log)"
+    fi
+  }
+  san_run memcheck
+  for c in $gemm_cases; do san_run racecheck "$c"; san_run synccheck "$c"; done
+  san_time=$(elapsed "$t_san")
+fi
+
 bench_rc=0
 bench_time=
 if [ $skip_bench = 0 ]; then
@@ -311,6 +339,7 @@ status=0
 notes=()
 [ "$gpu_rc" -eq 0 ] && [ "$gf" -eq 0 ] || status=1
 [ "$bench_rc" -eq 0 ] && [ "$bf" -eq 0 ] || status=1
+[ "$san_f" -eq 0 ] || status=1
 if [ $((gp + gf + gs)) -eq 0 ]; then
   status=1; notes+=("the gpu suite ran no test")
 elif [ "$gp" -eq 0 ] && [ "$gf" -eq 0 ]; then
@@ -323,6 +352,7 @@ fi
   echo "== marlin on $gpu_line"
   echo "   build      $config, release ($build_time) in $build"
   echo "   gpu suite  $gp passed, $gf failed, $gs skipped ($gpu_time)"
+  [ $sanitize = 0 ] || echo "   sanitizer  $san_p passed, $san_f failed ($san_time); log in sanitize.log"
   if [ $skip_bench = 1 ]; then
     echo "   benchmark  not run (--skip-bench)"
   else
@@ -336,6 +366,6 @@ fi
   fi
   echo "   logs       $out: $logs"
   for n in "${notes[@]}"; do echo "   NOTE       $n"; done
-  echo "$((gp + bp)) passed, $((gf + bf)) failed, $((gs + bs)) skipped"
+  echo "$((gp + bp + san_p)) passed, $((gf + bf + san_f)) failed, $((gs + bs)) skipped"
 } | tee "$out/summary.txt"
 exit $status
