@@ -7,7 +7,6 @@
 
 #include "internal.h"
 #include "launch.h"
-#include "marlin/marlin_ref.h"
 
 namespace {
 

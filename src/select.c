@@ -38,13 +38,19 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
   if (per_sm > c.ctas_per_sm) per_sm = c.ctas_per_sm;
   if (per_sm < 1) per_sm = 1;
 
+  /* The kernel's stripe arithmetic is 32-bit. */
+  const int64_t units = tiles * ksteps;
+  if (units > INT32_MAX)
+    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
+                       "m = %lld, n = %lld, k = %lld is too large: %lld tile steps (the limit is 2^31 - 1)",
+                       (long long)m, (long long)n, (long long)k, (long long)units);
+
   /* Grid size from a small cost model in k-steps, each segment of a tile a
    * CTA works on costing ~3 extra steps (pipeline fill, epilogue):
    *  - split: tiles x s CTAs, each tile's K cut into s equal parts, in
    *    ceil(CTAs / slots) waves; good when CTAs are short (small problems);
-   *  - stripes: one full wave, every CTA the same number of units; no tail,
+   *  - stripes: one full wave, every CTA the same number of units (+-1); no tail,
    *    good when the tiles alone would leave a partial last wave. */
-  const int64_t units = tiles * ksteps;
   const int64_t slots = (int64_t)dev->sms * per_sm;
   int64_t ctas = tiles, best = -1;
   for (int64_t s = 1; s <= MARLIN_MAX_TILE_PARTS && s <= ksteps; ++s) {
@@ -59,11 +65,6 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
     const int64_t cost = per + 3 * (1 + ceil_div(per, ksteps));
     if (cost < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS) best = cost, ctas = slots;
   }
-
-  if (units > INT32_MAX)
-    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
-                       "m = %lld, n = %lld, k = %lld is too large: %lld tile steps (the limit is 2^31 - 1)",
-                       (long long)m, (long long)n, (long long)k, (long long)units);
 
   plan->config = config;
   plan->m_tiles = (int32_t)m_tiles;
