@@ -110,6 +110,23 @@ static void *dev_upload(const void *h, size_t bytes) {
   return d;
 }
 
+/* count fp16/bf16 values of sd * N(0, 1) on the device. Benchmark data only:
+ * one host chunk of 4M random values is made and copied over the buffer on the
+ * device (making all of a large buffer on the host took most of a benchmark run). */
+static void *random_half_device(size_t count, marlin_dtype dt, float sd) {
+  const size_t chunk = count < ((size_t)1 << 22) ? count : ((size_t)1 << 22);
+  uint16_t *h = malloc(sizeof(uint16_t) * (chunk ? chunk : 1));
+  for (size_t i = 0; i < chunk; ++i) h[i] = marlin_ref_float_to_half(rng_normal() * sd, dt);
+  uint16_t *d = dev_upload(NULL, sizeof(uint16_t) * count);
+  CUDA_OK(cudaMemcpy(d, h, sizeof(uint16_t) * chunk, cudaMemcpyHostToDevice));
+  for (size_t off = chunk; off < count; off += chunk) {
+    const size_t len = count - off < chunk ? count - off : chunk;
+    CUDA_OK(cudaMemcpy(d + off, d, sizeof(uint16_t) * len, cudaMemcpyDeviceToDevice));
+  }
+  free(h);
+  return d;
+}
+
 static void *random_words_device(size_t bytes) {
   uint64_t *h = malloc(bytes + 8);
   for (size_t i = 0; i < (bytes + 7) / 8; ++i) h[i] = rng_next();
@@ -133,10 +150,7 @@ static int problem_make_random(problem *p) {
   p->d_s = dev_upload(hs, sz.scales);
   free(hs);
   p->d_z = sz.zeros ? random_words_device(sz.zeros) : NULL;
-  uint16_t *ha = malloc(sizeof(uint16_t) * p->m * p->lda);
-  for (int64_t i = 0; i < p->m * p->lda; ++i) ha[i] = marlin_ref_float_to_half(rng_normal(), p->act);
-  p->d_a = dev_upload(ha, sizeof(uint16_t) * p->m * p->lda);
-  free(ha);
+  p->d_a = random_half_device((size_t)(p->m * p->lda), p->act, 1.f);
   p->d_c = dev_upload(NULL, sizeof(uint16_t) * p->m * p->n);
   return 1;
 }
@@ -459,14 +473,6 @@ static void call_cublas(void *ctx, int i, cudaStream_t s) {
   }
 }
 
-static void *fill_random_half(size_t count, marlin_dtype dt) {
-  uint16_t *h = malloc(count * sizeof(uint16_t));
-  for (size_t i = 0; i < count; ++i) h[i] = marlin_ref_float_to_half(rng_normal() * 0.05f, dt);
-  void *d = dev_upload(h, count * sizeof(uint16_t));
-  free(h);
-  return d;
-}
-
 static double measure_copy_bw(cudaStream_t s) {
   const size_t bytes = (size_t)1 << 30;
   void *x, *y;
@@ -552,7 +558,7 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
     const int wcopies = (int)(rotate_bytes / wbytes) + 2;
     cublas_ctx cc = {h, malloc(sizeof(void *) * wcopies), wcopies, NULL, NULL, 0, (int)n, (int)k,
                      act == MARLIN_DTYPE_FP16 ? CUDA_R_16F : CUDA_R_16BF};
-    for (int c = 0; c < wcopies; ++c) cc.w[c] = fill_random_half((size_t)k * n, act);
+    for (int c = 0; c < wcopies; ++c) cc.w[c] = random_half_device((size_t)k * n, act, 0.05f);
     cc.a = p.d_a;
     CUDA_OK(cudaMalloc(&cc.c, sizeof(uint16_t) * p.m * n));
     for (int mi = 0; mi < nm; ++mi) {
