@@ -10,6 +10,8 @@
 // mantissa cannot hold 128 + q for q >= 128).
 #pragma once
 
+#include <type_traits>
+
 #include "marlin/kernel/ptx.cuh"
 
 namespace marlin {
@@ -63,6 +65,63 @@ __device__ __forceinline__ Offset4<__nv_bfloat16> offset4(__nv_bfloat16 zero) {
   o.lo = __hadd2(z, __bfloat162bfloat162(__ushort_as_bfloat16(0x4300)));  // 128 + z
   o.hi = o.lo;
   return o;
+}
+
+// Half-2 lane h of x in both lanes (a free operand swizzle for the consumer).
+__device__ __forceinline__ half2 lane2(half2 x, int h) { return h ? __high2half2(x) : __low2half2(x); }
+__device__ __forceinline__ __nv_bfloat162 lane2(__nv_bfloat162 x, int h) {
+  return h ? __high2bfloat162(x) : __low2bfloat162(x);
+}
+
+// AWQ zero points of one k16 block for one lane. The packed word's byte j
+// holds the zero of column c + 16j in bits 0..3 and of column c + 16j + 8 in
+// bits 4..7: the same magic-number OR as for the codes turns it, four lop3s
+// for the whole block, into pairs (1024 + z, 1024 + z') of two columns' offsets
+// (128 + z in bf16); for fp16 one subtraction per pair gives the high-nibble
+// offsets -(64 + z). Column pair j then reads lane j / 2 of pair j % 2.
+template <class T>
+struct Zeros4 {
+  using T2 = typename Vec2<T>::type;
+  T2 lo_a[2], lo_b[2];  // [j % 2]: columns c + 16j (a) and c + 16j + 8 (b)
+  T2 hi_a[2], hi_b[2];  // fp16 only (bf16 uses lo for both nibbles)
+  __device__ __forceinline__ Offset4<T> a(int j) const { return pick(lo_a, hi_a, j); }
+  __device__ __forceinline__ Offset4<T> b(int j) const { return pick(lo_b, hi_b, j); }
+
+ private:
+  __device__ __forceinline__ static Offset4<T> pick(const T2 (&lo)[2], const T2 (&hi)[2], int j) {
+    Offset4<T> o;
+    o.lo = lane2(lo[j & 1], j >> 1);
+    if constexpr (std::is_same<T, half>::value) {
+      o.hi = lane2(hi[j & 1], j >> 1);
+    } else {
+      o.hi = o.lo;  // bf16 subtracts the same offset from both nibbles
+    }
+    return o;
+  }
+};
+
+__device__ __forceinline__ Zeros4<half> zeros4(uint32_t z, half *) {
+  const uint32_t magic = 0x64006400u;
+  const half2 c960 = __half2half2(__ushort_as_half(0x6380));
+  Zeros4<half> r;
+  r.lo_a[0] = as_vec2<half2>(ptx::and_or(z, 0x000f000fu, magic));        // bytes 0, 2
+  r.lo_a[1] = as_vec2<half2>(ptx::and_or(z >> 8, 0x000f000fu, magic));   // bytes 1, 3
+  r.lo_b[0] = as_vec2<half2>(ptx::and_or(z >> 4, 0x000f000fu, magic));
+  r.lo_b[1] = as_vec2<half2>(ptx::and_or(z >> 12, 0x000f000fu, magic));
+  for (int i = 0; i < 2; ++i) {
+    r.hi_a[i] = __hsub2(c960, r.lo_a[i]);  // 960 - (1024 + z) = -(64 + z)
+    r.hi_b[i] = __hsub2(c960, r.lo_b[i]);
+  }
+  return r;
+}
+__device__ __forceinline__ Zeros4<__nv_bfloat16> zeros4(uint32_t z, __nv_bfloat16 *) {
+  const uint32_t magic = 0x43004300u;
+  Zeros4<__nv_bfloat16> r;
+  r.lo_a[0] = as_vec2<__nv_bfloat162>(ptx::and_or(z, 0x000f000fu, magic));
+  r.lo_a[1] = as_vec2<__nv_bfloat162>(ptx::and_or(z >> 8, 0x000f000fu, magic));
+  r.lo_b[0] = as_vec2<__nv_bfloat162>(ptx::and_or(z >> 4, 0x000f000fu, magic));
+  r.lo_b[1] = as_vec2<__nv_bfloat162>(ptx::and_or(z >> 12, 0x000f000fu, magic));
+  return r;
 }
 
 // One 32-bit word of 4-bit codes (nibbles in layout order) -> four register
