@@ -1,8 +1,7 @@
-/* Run-time kernel selection: tile shape from M, K split from the SM count.
- *
- * Tiles: 16 rows for M <= 16 (decode), 32 rows for M <= 32, otherwise 64 x 256
- * tiles. Grid: the (tile, k-step) units are shared evenly by the CTAs in
- * stripes (plan.h); how many CTAs comes from the cost model below. */
+/* Run-time kernel selection: for every tile config of configs.def that fits
+ * the device, the grid (how the (tile, k-step) units are shared by the CTAs in
+ * stripes, plan.h) comes from the cost model in plan_config(); the config with
+ * the lowest estimated time wins (estimate_ns()). */
 #include "select.h"
 
 #include "internal.h"
@@ -10,16 +9,11 @@
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
 
-static int default_config(int64_t m) {
-  if (m <= 16) return MARLIN_TILE_CONFIG_0;
-  if (m <= 32) return MARLIN_TILE_CONFIG_1;
-  return MARLIN_TILE_CONFIG_2;
-}
-
-marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
-                                  const marlin_device_info *dev, int forced_config,
-                                  marlin_dense_plan *plan) {
-  const int config = forced_config >= 0 ? forced_config : default_config(m);
+/* The plan of one config; *steps is the cost model's estimate in k-steps of
+ * the busiest CTA, *parts the most CTAs one tile is cut into. */
+static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
+                                 const marlin_device_info *dev, int config,
+                                 marlin_dense_plan *plan, int64_t *steps, int64_t *parts) {
   const marlin_tile_config c = marlin_tile_config_get(config);
   const int smem = marlin_dense_smem_bytes(c, bits);
   if (smem > dev->max_smem)
@@ -53,18 +47,21 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
    *    good when the tiles alone would leave a partial last wave. */
   const int64_t slots = (int64_t)dev->sms * per_sm;
   int64_t ctas = tiles, best = -1;
+  *parts = 1;
   for (int64_t s = 1; s <= MARLIN_MAX_TILE_PARTS && s <= ksteps; ++s) {
     const int64_t per = ksteps / s;
     if (s > 1 && per < 2) break;
     if (ksteps % s) continue; /* equal parts, so stripes never straddle tiles */
     const int64_t cost = ceil_div(tiles * s, slots) * (per + 3);
-    if (best < 0 || cost < best) best = cost, ctas = tiles * s;
+    if (best < 0 || cost < best) best = cost, ctas = tiles * s, *parts = s;
   }
   if (slots < units) {
     const int64_t per = ceil_div(units, slots);
     const int64_t cost = per + 3 * (1 + ceil_div(per, ksteps));
-    if (cost < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS) best = cost, ctas = slots;
+    if (cost < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS)
+      best = cost, ctas = slots, *parts = ceil_div(ksteps, per) + 1;
   }
+  *steps = best;
 
   plan->config = config;
   plan->m_tiles = (int32_t)m_tiles;
@@ -83,5 +80,39 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
   plan->ws_a_perm = off;
   if (act_order_copy) off = align256(off + (size_t)(m > 0 ? m : 0) * (size_t)ceil_div(k, 8) * 8 * 2);
   plan->workspace_bytes = off;
+  return MARLIN_STATUS_SUCCESS;
+}
+
+/* Estimated time of a plan: the busiest CTA's k-steps plus the reads of the
+ * other parts' fp32 partials by a tile's last CTA (counted as k-steps at
+ * twice the weights' speed: they come from L2), times the config's measured
+ * time per k-step (configs.def: step_ns). Calibrated on the H100 sweep of
+ * every config over the standard shapes at M = 1..256 (docs/performance.md). */
+static double estimate_ns(const marlin_tile_config c, int bits, int64_t steps, int64_t parts) {
+  const double step_bytes = (double)c.k_tile * c.n_tile * bits / 8;
+  const double partial_bytes = 16.0 * c.m_blocks * c.n_tile * 4;
+  return ((double)steps + (double)(parts - 1) * partial_bytes / (2 * step_bytes)) * c.step_ns;
+}
+
+marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
+                                  const marlin_device_info *dev, int forced_config,
+                                  marlin_dense_plan *plan) {
+  int64_t steps, parts;
+  if (forced_config >= 0)
+    return plan_config(m, n, k, bits, act_order_copy, dev, forced_config, plan, &steps, &parts);
+  double best = -1;
+  marlin_status first_error = MARLIN_STATUS_SUCCESS;
+  for (int config = 0; config < MARLIN_TILE_CONFIG_COUNT; ++config) {
+    marlin_dense_plan p;
+    const marlin_status st = plan_config(m, n, k, bits, act_order_copy, dev, config, &p, &steps, &parts);
+    if (st != MARLIN_STATUS_SUCCESS) {
+      if (first_error == MARLIN_STATUS_SUCCESS) first_error = st;
+      continue;
+    }
+    const double t = estimate_ns(marlin_tile_config_get(config), bits, steps, parts);
+    if (best < 0 || t < best) best = t, *plan = p;
+  }
+  if (best < 0) return first_error; /* the message of the last config tried */
+  if (first_error != MARLIN_STATUS_SUCCESS) marlin_clear_error(); /* a config was skipped */
   return MARLIN_STATUS_SUCCESS;
 }

@@ -90,15 +90,30 @@ static void select_grid_invariants_sweep(void **s) {
     for (int64_t k = 16; k <= 8192; k += 496) check_plan(1, n, k, 4, &h100);
 }
 
-static void select_config_by_m(void **s) {
+/* The config with the lowest estimated time (select.c: estimate_ns), pinned
+ * to the winners of the H100 sweep in docs/performance.md. */
+static void select_config_by_cost(void **s) {
   (void)s;
   marlin_dense_plan p;
-  marlin_dense_select(1, 4096, 4096, 4, 0, &h100, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_0);
-  marlin_dense_select(32, 4096, 4096, 4, 0, &h100, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_1);
-  marlin_dense_select(33, 4096, 4096, 4, 0, &h100, -1, &p);
+  const int64_t nk[][2] = {{4096, 4096}, {8192, 28672}};
+  for (int i = 0; i < 2; ++i) {
+    marlin_dense_select(1, nk[i][0], nk[i][1], 4, 0, &h100, -1, &p);
+    assert_int_equal(p.config, MARLIN_TILE_CONFIG_0); /* decode: 16-row tiles */
+    marlin_dense_select(32, nk[i][0], nk[i][1], 4, 0, &h100, -1, &p);
+    assert_int_equal(p.config, MARLIN_TILE_CONFIG_1);
+  }
+  /* 64 rows: 64 x 256 tiles on a large layer; on 4096 x 4096 they would be cut
+   * into 8 parts of 64 KB partials each, so 32 x 128 tiles win there */
+  marlin_dense_select(64, 8192, 28672, 4, 0, &h100, -1, &p);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_2);
+  marlin_dense_select(64, 4096, 4096, 4, 0, &h100, -1, &p);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_1);
+  marlin_dense_select(4096, 4096, 4096, 4, 0, &h100, -1, &p);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_2);
+  /* only the 16-row tile fits this shared memory: it is chosen, not an error */
+  const marlin_device_info small_smem = {132, 60 * 1024, 80};
+  assert_int_equal(marlin_dense_select(64, 4096, 4096, 4, 0, &small_smem, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_0);
 }
 
 static void select_forced_config(void **s) {
@@ -135,7 +150,7 @@ static void select_too_large(void **s) {
 int main(int argc, char **argv) {
   static const struct CMUnitTest tests[] = {
       cmocka_unit_test(select_grid_invariants_h100),  cmocka_unit_test(select_grid_invariants_small_gpus),
-      cmocka_unit_test(select_grid_invariants_sweep), cmocka_unit_test(select_config_by_m),
+      cmocka_unit_test(select_grid_invariants_sweep), cmocka_unit_test(select_config_by_cost),
       cmocka_unit_test(select_forced_config),         cmocka_unit_test(select_act_order_copy),
       cmocka_unit_test(select_too_large),
   };

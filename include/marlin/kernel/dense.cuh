@@ -557,8 +557,8 @@ int launch_tile(const marlin_dense_params *p) {
 template <class S, class T, int TAG>
 int launch_dense(const marlin_dense_params *p) {
   switch (p->plan.config) {
-#define MARLIN_TILE(id, mb, nt, kt, th, st, cps) \
-  case id:                                       \
+#define MARLIN_TILE(id, mb, nt, kt, th, st, cps, ns) \
+  case id:                                           \
     return launch_tile<S, T, TAG, mb, nt, kt, th, st, cps>(p);
 #include "marlin/kernel/configs.def"
 #undef MARLIN_TILE

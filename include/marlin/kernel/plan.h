@@ -17,7 +17,7 @@ extern "C" {
 #define MARLIN_MAX_TILE_PARTS 16
 
 typedef struct marlin_tile_config {
-  int32_t m_blocks, n_tile, k_tile, threads, stages, ctas_per_sm;
+  int32_t m_blocks, n_tile, k_tile, threads, stages, ctas_per_sm, step_ns;
 } marlin_tile_config;
 
 enum {
@@ -29,7 +29,7 @@ enum {
 
 static inline marlin_tile_config marlin_tile_config_get(int id) {
   static const marlin_tile_config table[] = {
-#define MARLIN_TILE(id, mb, nt, kt, th, st, cps) {mb, nt, kt, th, st, cps},
+#define MARLIN_TILE(id, mb, nt, kt, th, st, cps, ns) {mb, nt, kt, th, st, cps, ns},
 #include "marlin/kernel/configs.def"
 #undef MARLIN_TILE
   };
