@@ -329,27 +329,32 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   // column wn*64 + nt*8 + 2*(lane%4) + e%2, relative to the tile.
   const int row_in_tile = lane >> 2, col_in_tile = wn * 64 + 2 * (lane & 3);
 
-  auto store_c = [&]() {
-    T *const C = static_cast<T *>(p.c);
-    const T *const bias = static_cast<const T *>(p.bias);
+  // Calls f(row, column, v0, v1) for each pair of adjacent accumulator values
+  // of this thread, (row, column) relative to the tile.
+  auto for_each_pair = [&](auto &&f) {
 #pragma unroll
     for (int mb = 0; mb < MB; ++mb)
 #pragma unroll
       for (int nt = 0; nt < 8; ++nt)
 #pragma unroll
-        for (int h = 0; h < 2; ++h) {
-          const int r = m0 + mb * 16 + row_in_tile + 8 * h;
-          const int c = n0 + col_in_tile + nt * 8;
-          if (r < p.m && c < p.n) {
-            float v0 = acc[mb][nt][2 * h], v1 = acc[mb][nt][2 * h + 1];
-            if (bias) {
-              const T2 b = *reinterpret_cast<const T2 *>(bias + c);
-              v0 += float(b.x);
-              v1 += float(b.y);
-            }
-            *reinterpret_cast<T2 *>(C + r * p.ldc + c) = to_vec2(v0, v1, static_cast<T *>(nullptr));
-          }
+        for (int h = 0; h < 2; ++h)
+          f(mb * 16 + row_in_tile + 8 * h, col_in_tile + nt * 8, acc[mb][nt][2 * h], acc[mb][nt][2 * h + 1]);
+  };
+
+  auto store_c = [&]() {
+    T *const C = static_cast<T *>(p.c);
+    const T *const bias = static_cast<const T *>(p.bias);
+    for_each_pair([&](int r, int c, float v0, float v1) {
+      r += m0, c += n0;
+      if (r < p.m && c < p.n) {
+        if (bias) {
+          const T2 b = *reinterpret_cast<const T2 *>(bias + c);
+          v0 += float(b.x);
+          v1 += float(b.y);
         }
+        *reinterpret_cast<T2 *>(C + r * p.ldc + c) = to_vec2(v0, v1, static_cast<T *>(nullptr));
+      }
+    });
   };
 
   // All threads sum the tile flat, 4 columns each: the contributions are
@@ -497,17 +502,9 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     const int me = blockIdx.x;
     if (wk == 0) {
       float *const mine = partials + int64_t(slot_of(me, t)) * slot_elems;
-#pragma unroll
-      for (int mb = 0; mb < MB; ++mb)
-#pragma unroll
-        for (int nt = 0; nt < 8; ++nt)
-#pragma unroll
-          for (int h = 0; h < 2; ++h) {
-            const int r = mb * 16 + row_in_tile + 8 * h;
-            if (m0 + r < p.m)
-              __stcg(reinterpret_cast<float2 *>(mine + r * NT + col_in_tile + nt * 8),
-                     make_float2(acc[mb][nt][2 * h], acc[mb][nt][2 * h + 1]));
-          }
+      for_each_pair([&](int r, int c, float v0, float v1) {
+        if (m0 + r < p.m) __stcg(reinterpret_cast<float2 *>(mine + r * NT + c), make_float2(v0, v1));
+      });
     }
     const int first = cta_of(t * ksteps), last = cta_of((t + 1) * ksteps - 1);
     __threadfence();
@@ -528,7 +525,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
 template <class S, class T, int TAG, int MB, int NT, int KT, int THREADS, int STAGES, int CTAS_PER_SM>
 int launch_tile(const marlin_dense_params *p) {
   auto kernel = dense_kernel<S, T, TAG, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM>;
-  const marlin_tile_config cfg = {MB, NT, KT, THREADS, STAGES, CTAS_PER_SM};
+  const marlin_tile_config cfg = {MB, NT, KT, THREADS, STAGES, CTAS_PER_SM, 0};  // step_ns: selector only
   const int smem = marlin_dense_smem_bytes(cfg, S::bits);
   // The dynamic shared-memory limit is per function and device: raise it once.
   static std::atomic<uint64_t> raised{0};
