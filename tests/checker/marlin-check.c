@@ -12,7 +12,8 @@
  * random data: weights quantized and packed by the CPU reference
  * (marlin_ref.h), the output poisoned with NaN before the run, compared with
  * the fp64-accumulated reference GEMM of the dequantized weights by
- * ||out - ref|| / ||ref||; the deterministic reduction is checked bitwise over
+ * ||out - ref|| / ||ref||; the cases cycle through the selector's choice and
+ * every tile config forced in turn; the deterministic reduction is checked bitwise over
  * 10 runs (half of them as two back-to-back calls with programmatic dependent
  * launch). Bench: the standard layer shapes against cuBLAS fp16/bf16 in the
  * same run, CUDA events around back-to-back launches, weights rotated over
@@ -32,6 +33,7 @@
 
 #include "marlin/marlin.h"
 #include "marlin/marlin_ref.h"
+#include "marlin/kernel/plan.h" /* MARLIN_TILE_CONFIG_COUNT: verify rotates forced configs */
 
 #define CUDA_OK(call)                                                                       \
   do {                                                                                      \
@@ -272,7 +274,9 @@ static const char *group_name(int32_t g, int act_order) {
   return buf;
 }
 
-static void verify_case(problem *p, uint64_t seed, verify_stats *vs, int check_determinism) {
+/* config: -1 lets the selector choose, >= 0 forces that tile config (every
+ * run of the case, the determinism reruns included, uses the same one). */
+static void verify_case(problem *p, uint64_t seed, int config, verify_stats *vs, int check_determinism) {
   rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
   if (!problem_make(p, 1)) {
     vs->failed++;
@@ -283,7 +287,17 @@ static void verify_case(problem *p, uint64_t seed, verify_stats *vs, int check_d
   CUDA_OK(cudaMemset(p->d_c, 0xff, cbytes)); /* NaN poison: unwritten elements fail */
   cudaStream_t s;
   CUDA_OK(cudaStreamCreate(&s));
-  marlin_status st = run_gemm(p, NULL, s);
+  marlin_options base;
+  marlin_options_init(&base);
+  base.tile_config = config;
+  if (config >= 0) { /* a config this GPU's shared memory cannot hold: the selector's */
+    marlin_gemm_desc d;
+    marlin_gemm_args a;
+    size_t bytes;
+    desc_args(p, &d, &a);
+    if (marlin_gemm_workspace_size(&d, &base, -1, &bytes) == MARLIN_STATUS_INVALID_VALUE) base.tile_config = -1;
+  }
+  marlin_status st = run_gemm(p, &base, s);
   CUDA_OK(cudaStreamSynchronize(s));
   uint16_t *out = malloc(cbytes);
   CUDA_OK(cudaMemcpy(out, p->d_c, cbytes, cudaMemcpyDeviceToHost));
@@ -307,14 +321,13 @@ static void verify_case(problem *p, uint64_t seed, verify_stats *vs, int check_d
   if (ok && check_determinism) { /* bitwise identical over 10 runs */
     /* odd runs: two calls back to back with programmatic dependent launch,
      * the second overlapping the first's tail (same output, same workspace) */
-    marlin_options pdl;
-    marlin_options_init(&pdl);
+    marlin_options pdl = base;
     pdl.programmatic_launch = 1;
     uint16_t *again = malloc(cbytes);
     for (int r = 0; r < 10 && det_ok; ++r) {
       CUDA_OK(cudaMemset(p->d_c, 0xff, cbytes));
       if (r % 2) run_gemm(p, &pdl, s);
-      run_gemm(p, r % 2 ? &pdl : NULL, s);
+      run_gemm(p, r % 2 ? &pdl : &base, s);
       CUDA_OK(cudaMemcpy(again, p->d_c, cbytes, cudaMemcpyDeviceToHost));
       det_ok = memcmp(again, out, cbytes) == 0;
     }
@@ -326,11 +339,11 @@ static void verify_case(problem *p, uint64_t seed, verify_stats *vs, int check_d
   if (p->act == MARLIN_DTYPE_BF16 && rel > vs->worst_bf16) vs->worst_bf16 = rel;
   if (!ok) {
     vs->failed++;
-    printf("FAIL %s/%s m=%lld n=%lld k=%lld lda=%lld %s%s: status=%s (%s) rel=%.3e (tol %.0e) "
+    printf("FAIL %s/%s m=%lld n=%lld k=%lld lda=%lld %s%s config=%d: status=%s (%s) rel=%.3e (tol %.0e) "
            "unwritten/NaN=%lld worst |err|=%.3e at (%lld,%lld)%s\n",
            marlin_scheme_name(p->scheme), marlin_dtype_name(p->act), (long long)p->m,
            (long long)p->n, (long long)p->k, (long long)p->lda, group_name(p->group, p->act_order),
-           p->bias ? " bias" : "", marlin_status_string(st), marlin_last_error(), rel, tol,
+           p->bias ? " bias" : "", base.tile_config, marlin_status_string(st), marlin_last_error(), rel, tol,
            (long long)nan_count, worst, (long long)(worst_i / p->n), (long long)(worst_i % p->n),
            det_ok ? "" : " NONDETERMINISTIC");
   }
@@ -378,11 +391,15 @@ static int run_verify(const char *filter, uint64_t seed, int quick) {
             p.lda = p.k + ((case_id % 3 == 0) ? 8 : 0);          /* some non-contiguous A */
             p.bias = case_id % 2;
             if (verbose) {
-              printf("case %llu: %s m=%lld n=%lld k=%lld %s\n", (unsigned long long)case_id, name,
-                     (long long)p.m, (long long)p.n, (long long)p.k, group_name(p.group, p.act_order));
+              printf("case %llu: %s m=%lld n=%lld k=%lld %s config %d\n", (unsigned long long)case_id, name,
+                     (long long)p.m, (long long)p.n, (long long)p.k, group_name(p.group, p.act_order),
+                     (int)((case_id / 7) % (MARLIN_TILE_CONFIG_COUNT + 1)) - 1);
               fflush(stdout);
             }
-            verify_case(&p, seed + case_id, &vs, case_id % 5 == 0);
+            /* the selector's choice, then each tile config forced in turn, so
+             * every compiled kernel meets every kind of shape (quick too) */
+            const int config = (int)((case_id / 7) % (MARLIN_TILE_CONFIG_COUNT + 1)) - 1;
+            verify_case(&p, seed + case_id, config, &vs, case_id % 5 == 0);
           }
       printf("%-12s %4d cases, %d failed\n", name, vs.cases - before, vs.failed - failed_before);
     }
