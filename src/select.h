@@ -14,11 +14,13 @@ typedef struct marlin_device_info {
   int arch;     /* compute capability x10                       */
 } marlin_device_info;
 
-/* Chooses the tile config (forced_config >= 0 forces one), the K split and the
- * workspace layout for an m x n x k problem with bits-wide weights.
- * act_order_copy: room for a permuted copy of A (m x k 16-bit) is reserved.
- * Fails with MARLIN_STATUS_INVALID_VALUE if the forced config does not fit the
- * device's shared memory. */
+/* Chooses the tile config (the one with the lowest estimated time;
+ * forced_config >= 0 forces one), the K split and the workspace layout for an
+ * m x n x k problem with bits-wide weights. act_order_copy: room for a
+ * permuted copy of A (m x k 16-bit) is reserved. Fails with
+ * MARLIN_STATUS_INVALID_VALUE if the forced config (or, unforced, every
+ * config) does not fit the device's shared memory or the problem is too
+ * large for the 32-bit stripe arithmetic. */
 marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
                                   const marlin_device_info *dev, int forced_config,
                                   marlin_dense_plan *plan);
