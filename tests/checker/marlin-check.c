@@ -390,15 +390,14 @@ static int run_verify(const char *filter, uint64_t seed, int quick) {
             if (p.m * p.n * p.k > (int64_t)1 << 31) continue; /* keep the CPU reference quick */
             p.lda = p.k + ((case_id % 3 == 0) ? 8 : 0);          /* some non-contiguous A */
             p.bias = case_id % 2;
-            if (verbose) {
-              printf("case %llu: %s m=%lld n=%lld k=%lld %s config %d\n", (unsigned long long)case_id, name,
-                     (long long)p.m, (long long)p.n, (long long)p.k, group_name(p.group, p.act_order),
-                     (int)((case_id / 7) % (MARLIN_TILE_CONFIG_COUNT + 1)) - 1);
-              fflush(stdout);
-            }
             /* the selector's choice, then each tile config forced in turn, so
              * every compiled kernel meets every kind of shape (quick too) */
             const int config = (int)((case_id / 7) % (MARLIN_TILE_CONFIG_COUNT + 1)) - 1;
+            if (verbose) {
+              printf("case %llu: %s m=%lld n=%lld k=%lld %s config %d\n", (unsigned long long)case_id, name,
+                     (long long)p.m, (long long)p.n, (long long)p.k, group_name(p.group, p.act_order), config);
+              fflush(stdout);
+            }
             verify_case(&p, seed + case_id, config, &vs, case_id % 5 == 0);
           }
       printf("%-12s %4d cases, %d failed\n", name, vs.cases - before, vs.failed - failed_before);
