@@ -408,13 +408,31 @@ marlin_status marlin_check_gemm(const marlin_gemm_desc *desc, const marlin_gemm_
   if ((st = check_nk(desc->k, "desc->k"))) return st;
 
   /* groups and act-order */
-  if ((st = marlin_check_group(s, desc->k, desc->group_size, "desc->group_size", &channelwise))) return st;
   if (desc->act_order != 0 && desc->act_order != 1)
     return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "desc->act_order = %" PRId32 " is not 0 or 1",
                        desc->act_order);
   if (desc->is_k_full != 0 && desc->is_k_full != 1)
     return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "desc->is_k_full = %" PRId32 " is not 0 or 1",
                        desc->is_k_full);
+  const int per_row_groups = desc->act_order && !desc->is_k_full;
+  if (per_row_groups) {
+    /* A K shard: rows come from any of the layer's groups (g_idx), so k need
+     * not be a multiple of the group size, and group_size == k is not one
+     * group. The size must still be one of the scheme's (checked as for a k
+     * of two groups). */
+    if (desc->group_size <= 0)
+      return marlin_fail(MARLIN_STATUS_INVALID_GROUP,
+                         "desc->group_size = %" PRId32 " with act-order on a K shard "
+                         "(is_k_full = 0): pass the layer's group size",
+                         desc->group_size);
+    if ((st = marlin_check_group(s, 2 * (int64_t)desc->group_size, desc->group_size,
+                                 "desc->group_size", &channelwise)))
+      return st;
+    channelwise = 0;
+  } else if ((st = marlin_check_group(s, desc->k, desc->group_size, "desc->group_size",
+                                      &channelwise))) {
+    return st;
+  }
   if (desc->act_order) {
     if (!(s->groups & MARLIN_G_ACT_ORDER))
       return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
@@ -432,7 +450,6 @@ marlin_status marlin_check_gemm(const marlin_gemm_desc *desc, const marlin_gemm_
 
   /* required and forbidden pointers */
   const int has_zeros = s->zero != MARLIN_ZERO_NONE;
-  const int per_row_groups = desc->act_order && !desc->is_k_full;
   const int act8 = act->bytes == 1;
   const int global = s->scale == MARLIN_SCALE_E4M3;
   if (desc->m > 0) {
@@ -486,6 +503,10 @@ marlin_status marlin_check_gemm(const marlin_gemm_desc *desc, const marlin_gemm_
   if ((st = check_aligned(args->scales, "args->scales"))) return st;
   if ((st = check_aligned(args->zeros, "args->zeros"))) return st;
   if ((st = check_aligned(args->bias, "args->bias"))) return st;
+  if (args->g_idx && ((uintptr_t)args->g_idx & 7u))
+    return marlin_fail(MARLIN_STATUS_MISALIGNED,
+                       "args->g_idx = %p is not 8-byte aligned (the kernel reads row pairs)",
+                       (void *)(uintptr_t)args->g_idx);
   return MARLIN_STATUS_SUCCESS;
 }
 

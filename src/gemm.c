@@ -98,9 +98,6 @@ static marlin_status prepare(const marlin_gemm_desc *desc, const marlin_gemm_arg
                        marlin_scheme_name(desc->scheme), marlin_dtype_name(desc->act_type),
                        marlin_build_config(), marlin_scheme_name(desc->scheme),
                        marlin_dtype_name(desc->act_type));
-  if (desc->act_order && !desc->is_k_full)
-    return marlin_fail(MARLIN_STATUS_NOT_IMPLEMENTED,
-                       "act-order with a K shard (is_k_full = 0) has no kernel yet");
   marlin_device_info info;
   st = device_info(device, options, &info);
   if (st != MARLIN_STATUS_SUCCESS) return st;
@@ -155,7 +152,7 @@ marlin_status marlin_gemm(const marlin_gemm_desc *desc, const marlin_gemm_args *
   p.k_pad = (int32_t)((desc->k + 15) / 16 * 16);
   const int channelwise = desc->group_size == -1 || desc->group_size == desc->k;
   p.group_size = channelwise ? (1 << 30) : desc->group_size;
-  p.per_row_groups = 0;
+  p.per_row_groups = desc->act_order && !desc->is_k_full;
   p.programmatic = options ? options->programmatic_launch : 0;
   p.a = args->a;
   p.lda = args->lda;

@@ -1,14 +1,19 @@
 /* marlin-check: the checker and benchmark of every compiled kernel.
  *
  *   marlin-check [--filter=SUBSTR] [--seed=N] [--quick]          verify
+ *   (--filter: cases whose "scheme/act group" label holds SUBSTR, e.g.
+ *   gptq4/fp16, bf16, g64, actorder, shard)
  *   marlin-check --bench [--scheme=gptq4] [--act=fp16] [--group=128]
  *                [--m=1,16,...] [--shapes=I] [--pdl] [--config=N]
- *                [--csv=FILE] [--json=FILE]                       benchmark
+ *                [--act-order | --shard=TP] [--csv=FILE] [--json=FILE]  benchmark
  *   (--pdl: marlin calls with programmatic dependent launch; --config=N:
- *   force tile config N of include/marlin/kernel/configs.def)
+ *   force tile config N of include/marlin/kernel/configs.def; --act-order:
+ *   GPTQ act-order with the layer's whole K; --shard=TP: act-order on a K
+ *   shard, the shape's K being one of TP shards of the layer)
  *
  * Verify: for every (scheme, activation) compiled for this GPU, a grid of
- * shapes (ragged M, N, K; channelwise, groups 32/64/128, act-order) on fresh
+ * shapes (ragged M, N, K; channelwise, groups 32/64/128, act-order with the
+ * whole K and on a K shard of a 2/4/8-way layer) on fresh
  * random data: weights quantized and packed by the CPU reference
  * (marlin_ref.h), the output poisoned with NaN before the run, compared with
  * the fp64-accumulated reference GEMM of the dequantized weights by
@@ -97,9 +102,13 @@ typedef struct {
   int64_t m, n, k, lda;
   int32_t group;
   int act_order, bias;
+  /* act-order on a K shard (is_k_full = 0): k of the layer's k_layer rows,
+   * from row k_off; the scales have the layer's groups */
+  int shard;
+  int64_t k_layer, k_off;
   /* device */
   void *d_a, *d_b, *d_s, *d_z, *d_bias, *d_c, *d_ws;
-  int32_t *d_perm;
+  int32_t *d_perm, *d_gidx;
   size_t ws_bytes, b_bytes;
   /* host */
   float *h_a, *h_w, *h_bias; /* A and bias as rounded to act; dequantized W */
@@ -137,20 +146,45 @@ static void *random_words_device(size_t bytes) {
   return d;
 }
 
+/* The group of each of a layer's k rows as GPTQ's desc_act leaves them: every
+ * group has group_size rows, in a random row order. */
+static int32_t *act_order_groups(int64_t k, int32_t group) {
+  int32_t *g_idx = malloc(sizeof(int32_t) * k);
+  for (int64_t r = 0; r < k; ++r) g_idx[r] = (int32_t)(r / group);
+  for (int64_t r = k - 1; r > 0; --r) {
+    int64_t j = (int64_t)(rng_next() % (uint64_t)(r + 1));
+    int32_t t = g_idx[r];
+    g_idx[r] = g_idx[j];
+    g_idx[j] = t;
+  }
+  return g_idx;
+}
+
 /* Benchmark data: any bit pattern is a valid code, so random packed words and
  * random positive scales stand in for a quantized checkpoint (fast to make). */
 static int problem_make_random(problem *p) {
-  const int64_t groups = marlin_ref_num_groups(p->k, p->group);
-  marlin_packed_sizes sz;
-  if (marlin_ref_packed_sizes(p->scheme, p->k, p->n, p->group, &sz)) return 0;
+  const int64_t k_layer = p->shard ? p->k_layer : p->k;
+  const int64_t groups = marlin_ref_num_groups(k_layer, p->group);
+  marlin_packed_sizes sz, lz;
+  if (marlin_ref_packed_sizes(p->scheme, p->k, p->n, p->shard ? -1 : p->group, &sz) ||
+      marlin_ref_packed_sizes(p->scheme, k_layer, p->n, p->group, &lz))
+    return 0;
   p->b_bytes = sz.weights;
   p->d_b = random_words_device(sz.weights);
-  const int64_t n_pad = sz.scales / 2 / groups;
-  uint16_t *hs = malloc(sz.scales);
+  const int64_t n_pad = lz.scales / 2 / groups;
+  uint16_t *hs = malloc(lz.scales);
   for (int64_t i = 0; i < groups * n_pad; ++i)
     hs[i] = marlin_ref_float_to_half(0.001f + 0.01f * rng_uniform(), p->act);
-  p->d_s = dev_upload(hs, sz.scales);
+  p->d_s = dev_upload(hs, lz.scales);
   free(hs);
+  if (p->act_order) { /* a layer's random act-order groups; the shard's rows sorted */
+    int32_t *g_idx = act_order_groups(k_layer, p->group);
+    int32_t *perm = malloc(sizeof(int32_t) * p->k), *sorted = malloc(sizeof(int32_t) * p->k);
+    marlin_ref_act_order_perm(g_idx + p->k_off, p->k, perm, sorted);
+    p->d_perm = dev_upload(perm, sizeof(int32_t) * p->k);
+    p->d_gidx = p->shard ? dev_upload(sorted, sizeof(int32_t) * p->k) : NULL;
+    free(g_idx), free(perm), free(sorted);
+  }
   p->d_z = sz.zeros ? random_words_device(sz.zeros) : NULL;
   p->d_a = random_half_device((size_t)(p->m * p->lda), p->act, 1.f);
   p->d_c = dev_upload(NULL, sizeof(uint16_t) * p->m * p->n);
@@ -161,41 +195,40 @@ static int problem_make(problem *p, int want_host_ref) {
   if (!want_host_ref) return problem_make_random(p);
   const marlin_dtype dt = p->act;
   const int64_t m = p->m, n = p->n, k = p->k;
-  const int64_t groups = marlin_ref_num_groups(k, p->group);
-  float *w = malloc(sizeof(float) * k * n);
-  for (int64_t i = 0; i < k * n; ++i) w[i] = rng_normal() * 0.05f;
-  int32_t *g_idx = NULL, *perm = NULL;
+  /* The layer is quantized whole; a shard takes rows [k_off, k_off + k). */
+  const int64_t k_layer = p->shard ? p->k_layer : k;
+  const int64_t groups = marlin_ref_num_groups(k_layer, p->group);
+  float *w = malloc(sizeof(float) * k_layer * n);
+  for (int64_t i = 0; i < k_layer * n; ++i) w[i] = rng_normal() * 0.05f;
+  int32_t *g_idx = NULL, *perm = NULL, *sorted = NULL;
   if (p->act_order) {
-    g_idx = malloc(sizeof(int32_t) * k);
+    g_idx = act_order_groups(k_layer, p->group);
     perm = malloc(sizeof(int32_t) * k);
-    for (int64_t r = 0; r < k; ++r) g_idx[r] = (int32_t)(r / p->group);
-    for (int64_t r = k - 1; r > 0; --r) { /* random row order, as desc_act produces */
-      int64_t j = (int64_t)(rng_next() % (uint64_t)(r + 1));
-      int32_t t = g_idx[r];
-      g_idx[r] = g_idx[j];
-      g_idx[j] = t;
-    }
-    marlin_ref_act_order_perm(g_idx, k, perm, NULL);
+    sorted = malloc(sizeof(int32_t) * k);
+    marlin_ref_act_order_perm(g_idx + p->k_off, k, perm, sorted);
   }
-  uint8_t *codes = malloc(k * n), *zeros = NULL;
+  uint8_t *codes = malloc(k_layer * n), *zeros = NULL;
   uint16_t *scales = malloc(sizeof(uint16_t) * groups * n);
   if (p->scheme == MARLIN_SCHEME_AWQ4) zeros = malloc(groups * n);
-  marlin_status st = marlin_ref_quantize(p->scheme, dt, w, k, n, p->group, g_idx, codes, scales, zeros);
+  marlin_status st =
+      marlin_ref_quantize(p->scheme, dt, w, k_layer, n, p->group, g_idx, codes, scales, zeros);
   if (st != MARLIN_STATUS_SUCCESS) {
     fprintf(stderr, "quantize: %s\n", marlin_status_string(st));
     return 0;
   }
-  marlin_packed_sizes sz;
-  marlin_ref_packed_sizes(p->scheme, k, n, p->group, &sz);
-  void *pb = calloc(1, sz.weights), *ps = calloc(1, sz.scales), *pz = sz.zeros ? calloc(1, sz.zeros) : NULL;
-  marlin_ref_pack_weights(p->scheme, codes, k, n, perm, pb);
+  marlin_packed_sizes sz, lz; /* the shard's weights, the layer's scales */
+  marlin_ref_packed_sizes(p->scheme, k, n, p->shard ? -1 : p->group, &sz);
+  marlin_ref_packed_sizes(p->scheme, k_layer, n, p->group, &lz);
+  void *pb = calloc(1, sz.weights), *ps = calloc(1, lz.scales), *pz = lz.zeros ? calloc(1, lz.zeros) : NULL;
+  marlin_ref_pack_weights(p->scheme, codes + p->k_off * n, k, n, perm, pb);
   marlin_ref_pack_scales(scales, groups, n, ps);
   if (pz) marlin_ref_pack_zeros(zeros, groups, n, pz);
   p->b_bytes = sz.weights;
   p->d_b = dev_upload(pb, sz.weights);
-  p->d_s = dev_upload(ps, sz.scales);
-  p->d_z = pz ? dev_upload(pz, sz.zeros) : NULL;
+  p->d_s = dev_upload(ps, lz.scales);
+  p->d_z = pz ? dev_upload(pz, lz.zeros) : NULL;
   p->d_perm = perm ? dev_upload(perm, sizeof(int32_t) * k) : NULL;
+  p->d_gidx = p->shard ? dev_upload(sorted, sizeof(int32_t) * k) : NULL;
 
   uint16_t *ha = malloc(sizeof(uint16_t) * m * p->lda);
   p->h_a = want_host_ref ? malloc(sizeof(float) * m * p->lda) : NULL;
@@ -218,18 +251,19 @@ static int problem_make(problem *p, int want_host_ref) {
   }
   p->h_w = NULL;
   if (want_host_ref) {
-    p->h_w = malloc(sizeof(float) * k * n);
-    marlin_ref_dequantize(p->scheme, dt, codes, scales, zeros, k, n, p->group, g_idx, p->h_w);
+    p->h_w = malloc(sizeof(float) * k_layer * n);
+    marlin_ref_dequantize(p->scheme, dt, codes, scales, zeros, k_layer, n, p->group, g_idx, p->h_w);
+    if (p->k_off) memmove(p->h_w, p->h_w + p->k_off * n, sizeof(float) * k * n);
   }
   p->d_c = dev_upload(NULL, sizeof(uint16_t) * m * n);
-  free(w), free(g_idx), free(perm), free(codes), free(zeros), free(scales), free(pb), free(ps),
-      free(pz), free(ha);
+  free(w), free(g_idx), free(perm), free(sorted), free(codes), free(zeros), free(scales), free(pb),
+      free(ps), free(pz), free(ha);
   return 1;
 }
 
 static void problem_free(problem *p) {
   cudaFree(p->d_a), cudaFree(p->d_b), cudaFree(p->d_s), cudaFree(p->d_z), cudaFree(p->d_bias),
-      cudaFree(p->d_c), cudaFree(p->d_perm), cudaFree(p->d_ws);
+      cudaFree(p->d_c), cudaFree(p->d_perm), cudaFree(p->d_gidx), cudaFree(p->d_ws);
   free(p->h_a), free(p->h_w), free(p->h_bias);
 }
 
@@ -241,9 +275,9 @@ static void desc_args(const problem *p, marlin_gemm_desc *d, marlin_gemm_args *a
   d->m = p->m, d->n = p->n, d->k = p->k;
   d->group_size = p->group;
   d->act_order = p->act_order;
-  d->is_k_full = p->act_order ? 1 : 0;
+  d->is_k_full = p->act_order && !p->shard;
   a->a = p->d_a, a->lda = p->lda, a->b = p->d_b, a->scales = p->d_s, a->zeros = p->d_z;
-  a->perm = p->d_perm, a->bias = p->d_bias, a->c = p->d_c, a->ldc = p->n;
+  a->perm = p->d_perm, a->g_idx = p->d_gidx, a->bias = p->d_bias, a->c = p->d_c, a->ldc = p->n;
 }
 
 static marlin_status run_gemm(problem *p, const marlin_options *o, cudaStream_t s) {
@@ -266,9 +300,13 @@ typedef struct {
   double worst_fp16, worst_bf16;
 } verify_stats;
 
-static const char *group_name(int32_t g, int act_order) {
-  static char buf[32];
-  if (act_order) snprintf(buf, sizeof buf, "g%d-actorder", g);
+static const char *group_name(const problem *p) {
+  static char buf[96];
+  const int32_t g = p->group;
+  if (p->shard)
+    snprintf(buf, sizeof buf, "g%d-actorder-shard(rows %lld..%lld of %lld)", g, (long long)p->k_off,
+             (long long)(p->k_off + p->k), (long long)p->k_layer);
+  else if (p->act_order) snprintf(buf, sizeof buf, "g%d-actorder", g);
   else if (g < 0) snprintf(buf, sizeof buf, "channel");
   else snprintf(buf, sizeof buf, "g%d", g);
   return buf;
@@ -342,7 +380,7 @@ static void verify_case(problem *p, uint64_t seed, int config, verify_stats *vs,
     printf("FAIL %s/%s m=%lld n=%lld k=%lld lda=%lld %s%s config=%d: status=%s (%s) rel=%.3e (tol %.0e) "
            "unwritten/NaN=%lld worst |err|=%.3e at (%lld,%lld)%s\n",
            marlin_scheme_name(p->scheme), marlin_dtype_name(p->act), (long long)p->m,
-           (long long)p->n, (long long)p->k, (long long)p->lda, group_name(p->group, p->act_order),
+           (long long)p->n, (long long)p->k, (long long)p->lda, group_name(p),
            p->bias ? " bias" : "", base.tile_config, marlin_status_string(st), marlin_last_error(), rel, tol,
            (long long)nan_count, worst, (long long)(worst_i / p->n), (long long)(worst_i % p->n),
            det_ok ? "" : " NONDETERMINISTIC");
@@ -359,7 +397,7 @@ static int run_verify(const char *filter, uint64_t seed, int quick) {
   const int64_t ms[] = {1, 5, 16, 17, 32, 33, 64, 100, 257, 1000, 4097, 65536};
   const int64_t nks[][2] = {{64, 128},   {72, 136},   {256, 1024}, {200, 7392}, {5472, 256},
                             {1024, 384}, {4096, 512}, {136, 4096}, {2048, 2048}};
-  const int32_t groups[] = {-1, 32, 64, 128, 0 /* act-order g128 */};
+  const int32_t groups[] = {-1, 32, 64, 128, 0 /* act-order g128 */, 1 /* act-order K shard */};
   int dev, major, minor;
   CUDA_OK(cudaGetDevice(&dev));
   CUDA_OK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
@@ -372,7 +410,6 @@ static int run_verify(const char *filter, uint64_t seed, int quick) {
       if (!marlin_is_compiled(schemes[si], acts[ai], arch)) continue;
       char name[64];
       snprintf(name, sizeof name, "%s/%s", marlin_scheme_name(schemes[si]), marlin_dtype_name(acts[ai]));
-      if (filter && !strstr(name, filter)) continue;
       const int before = vs.cases, failed_before = vs.failed;
       for (size_t mi = 0; mi < sizeof ms / sizeof *ms; ++mi)
         for (size_t si2 = 0; si2 < sizeof nks / sizeof *nks; ++si2)
@@ -383,24 +420,39 @@ static int run_verify(const char *filter, uint64_t seed, int quick) {
             memset(&p, 0, sizeof p);
             p.scheme = schemes[si], p.act = acts[ai];
             p.m = ms[mi], p.n = nks[si2][0], p.k = nks[si2][1];
-            p.act_order = groups[gi] == 0;
-            p.group = p.act_order ? 128 : groups[gi];
-            if (p.act_order && (p.scheme == MARLIN_SCHEME_AWQ4 || p.k <= p.group)) continue;
-            if (p.group > 0 && p.k % p.group) continue;
+            p.act_order = groups[gi] == 0 || groups[gi] == 1;
+            p.shard = groups[gi] == 1;
+            p.group = p.shard ? 32 << (case_id / 3 % 3) : p.act_order ? 128 : groups[gi];
+            if (p.act_order && p.scheme == MARLIN_SCHEME_AWQ4) continue;
+            if (p.shard) { /* rank case_id % tp of tp = 2, 4, 8; the layer's K a multiple of the group */
+              int tp = 2 << (case_id % 3);
+              while (tp > 2 && p.k * tp * p.n > (int64_t)1 << 25) tp /= 2;
+              p.k_layer = (p.k * tp + p.group - 1) / p.group * p.group;
+              p.k_off = (int64_t)(case_id % (uint64_t)tp) * p.k;
+            } else {
+              if (p.act_order && p.k <= p.group) continue;
+              if (p.group > 0 && p.k % p.group) continue;
+            }
             if (p.m * p.n * p.k > (int64_t)1 << 31) continue; /* keep the CPU reference quick */
             p.lda = p.k + ((case_id % 3 == 0) ? 8 : 0);          /* some non-contiguous A */
             p.bias = case_id % 2;
             /* the selector's choice, then each tile config forced in turn, so
              * every compiled kernel meets every kind of shape (quick too) */
             const int config = (int)((case_id / 7) % (MARLIN_TILE_CONFIG_COUNT + 1)) - 1;
+            if (filter) { /* against "scheme/act group", e.g. gptq4/fp16, bf16, actorder, shard */
+              char label[160];
+              snprintf(label, sizeof label, "%s %s", name, group_name(&p));
+              if (!strstr(label, filter)) continue;
+            }
             if (verbose) {
               printf("case %llu: %s m=%lld n=%lld k=%lld %s config %d\n", (unsigned long long)case_id, name,
-                     (long long)p.m, (long long)p.n, (long long)p.k, group_name(p.group, p.act_order), config);
+                     (long long)p.m, (long long)p.n, (long long)p.k, group_name(&p), config);
               fflush(stdout);
             }
             verify_case(&p, seed + case_id, config, &vs, case_id % 5 == 0);
           }
-      printf("%-12s %4d cases, %d failed\n", name, vs.cases - before, vs.failed - failed_before);
+      if (vs.cases > before)
+        printf("%-12s %4d cases, %d failed\n", name, vs.cases - before, vs.failed - failed_before);
     }
   printf("verify: %d cases, %d failed; worst rel error fp16 %.3e (tol 2e-3), bf16 %.3e (tol 1e-2)\n",
          vs.cases, vs.failed, vs.worst_fp16, vs.worst_bf16);
@@ -514,6 +566,8 @@ static double measure_copy_bw(cudaStream_t s) {
 }
 
 static int shape_filter = -1; /* bench: only this index of the standard shapes */
+static int bench_act_order;   /* bench --act-order: act-order with the whole K */
+static int bench_shard;       /* bench --shard=TP: act-order on a K shard of a TP-way layer */
 
 static int parse_list(const char *s, int64_t *out, int max) {
   int n = 0;
@@ -562,6 +616,9 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
     problem p;
     memset(&p, 0, sizeof p);
     p.scheme = scheme, p.act = act, p.group = group, p.n = n, p.k = k, p.m = ms[nm - 1], p.lda = k;
+    p.act_order = bench_act_order || bench_shard > 0;
+    p.shard = bench_shard > 0;
+    p.k_layer = k * (bench_shard > 0 ? bench_shard : 1); /* the shard is rank 0 */
     if (!problem_make(&p, 0)) return 1;
     const int copies = (int)(rotate_bytes / p.b_bytes) + 2;
     void **b_copies = malloc(sizeof(void *) * copies);
@@ -625,8 +682,9 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
     cudaFree(cc.c);
     problem_free(&p);
   }
-  printf("\nsummary %s/%s group %d%s: geomean speedup over cuBLAS %s per M (%s)\n",
+  printf("\nsummary %s/%s group %d%s%s: geomean speedup over cuBLAS %s per M (%s)\n",
          marlin_scheme_name(scheme), marlin_dtype_name(act), group,
+         bench_shard > 0 ? " act-order K shard" : bench_act_order ? " act-order" : "",
          bench_options.programmatic_launch ? " pdl" : "", marlin_dtype_name(act),
          shape_filter >= 0 ? "1 shape" : "8 shapes");
   printf("%6s %9s %9s\n", "M", "speedup", "roofline");
@@ -661,6 +719,8 @@ int main(int argc, char **argv) {
     else if (!strncmp(a, "--m=", 4)) mlist = a + 4;
     else if (!strncmp(a, "--group=", 8)) group = atoi(a + 8);
     else if (!strcmp(a, "--pdl")) bench_options.programmatic_launch = 1;
+    else if (!strcmp(a, "--act-order")) bench_act_order = 1;
+    else if (!strncmp(a, "--shard=", 8)) bench_shard = atoi(a + 8);
     else if (!strncmp(a, "--config=", 9)) bench_options.tile_config = atoi(a + 9);
     else if (!strncmp(a, "--scheme=", 9)) {
       scheme = MARLIN_SCHEME_INVALID;
@@ -671,7 +731,7 @@ int main(int argc, char **argv) {
     else {
       fprintf(stderr, "usage: %s [--filter=S] [--seed=N] [--quick] | --bench [--scheme=gptq4] "
                       "[--act=fp16|bf16] [--group=128] [--m=1,16,...] [--shapes=I] [--pdl] [--config=N] "
-                      "[--csv=F] [--json=F]\n", argv[0]);
+                      "[--act-order | --shard=TP] [--csv=F] [--json=F]\n", argv[0]);
       return 2;
     }
   }

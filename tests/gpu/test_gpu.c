@@ -120,9 +120,11 @@ static void repack_rejects_bad_arguments(void **state) {
 }
 
 /* End to end: quantize -> GPU repack from the checkpoint -> marlin_gemm vs the
- * CPU reference of the dequantized weights. */
+ * CPU reference of the dequantized weights. tp > 0: act-order on a K shard
+ * (is_k_full = 0): the layer has tp * k rows, this rank holds rows k .. 2k - 1
+ * of it and the layer's whole scale tensor (any of its groups may occur). */
 static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t n, int64_t k,
-                      int32_t group, int act_order) {
+                      int32_t group, int act_order, int tp) {
   if (!marlin_is_compiled(scheme, act, 0)) {
     int dev, ma, mi;
     cudaGetDevice(&dev);
@@ -131,34 +133,37 @@ static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t
     if (!marlin_is_compiled(scheme, act, ma * 10 + mi)) skip();
   }
   const int awq = scheme == MARLIN_SCHEME_AWQ4, bits = scheme == MARLIN_SCHEME_GPTQ8 ? 8 : 4;
-  const int64_t groups = marlin_ref_num_groups(k, group);
-  float *w = malloc(sizeof(float) * k * n), *wd = malloc(sizeof(float) * k * n);
-  for (int64_t i = 0; i < k * n; ++i) w[i] = ((int32_t)(next_u32() % 2001) - 1000) * 1e-4f;
-  int32_t *g_idx = NULL, *perm = NULL;
+  const int64_t kl = tp ? tp * k : k, off = tp ? k : 0; /* the layer's rows; the shard's first */
+  const int64_t groups = marlin_ref_num_groups(kl, group);
+  float *w = malloc(sizeof(float) * kl * n), *wd = malloc(sizeof(float) * kl * n);
+  for (int64_t i = 0; i < kl * n; ++i) w[i] = ((int32_t)(next_u32() % 2001) - 1000) * 1e-4f;
+  int32_t *g_idx = NULL, *perm = NULL, *sorted = NULL;
   if (act_order) {
-    g_idx = malloc(4 * k), perm = malloc(4 * k);
-    for (int64_t r = 0; r < k; ++r) g_idx[r] = (int32_t)((r * 7919) % k / group);
-    marlin_ref_act_order_perm(g_idx, k, perm, NULL);
+    g_idx = malloc(4 * kl), perm = malloc(4 * k), sorted = malloc(4 * k);
+    for (int64_t r = 0; r < kl; ++r) g_idx[r] = (int32_t)((r * 7919) % kl / group);
+    marlin_ref_act_order_perm(g_idx + off, k, perm, sorted);
   }
-  uint8_t *codes = malloc(k * n), *z = awq ? malloc(groups * n) : NULL;
+  uint8_t *codes = malloc(kl * n), *z = awq ? malloc(groups * n) : NULL;
   uint16_t *sc = malloc(2 * groups * n);
-  assert_int_equal(marlin_ref_quantize(scheme, act, w, k, n, group, g_idx, codes, sc, z), MARLIN_STATUS_SUCCESS);
-  assert_int_equal(marlin_ref_dequantize(scheme, act, codes, sc, z, k, n, group, g_idx, wd), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_ref_quantize(scheme, act, w, kl, n, group, g_idx, codes, sc, z), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_ref_dequantize(scheme, act, codes, sc, z, kl, n, group, g_idx, wd), MARLIN_STATUS_SUCCESS);
   const size_t qbytes = awq ? (size_t)k * (n / 8) * 4 : (size_t)k * bits / 32 * n * 4;
   int32_t *q = malloc(qbytes), *qz = awq ? malloc(groups * (n / 8) * 4) : NULL;
   if (awq) marlin_ref_awq_pack(codes, k, n, q), marlin_ref_awq_pack(z, groups, n, qz);
-  else marlin_ref_gptq_pack(codes, k, n, bits, q);
-  marlin_packed_sizes sz;
-  assert_int_equal(marlin_get_packed_sizes(scheme, act, k, n, group, &sz), MARLIN_STATUS_SUCCESS);
+  else marlin_ref_gptq_pack(codes + off * n, k, n, bits, q); /* the shard's rows of qweight */
+  /* a shard: its weights from its k rows, the scales from the layer's K */
+  marlin_packed_sizes sz, lz;
+  assert_int_equal(marlin_get_packed_sizes(scheme, act, k, n, tp ? -1 : group, &sz), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_get_packed_sizes(scheme, act, kl, n, group, &lz), MARLIN_STATUS_SUCCESS);
   void *d_q = upload(q, qbytes), *d_s = upload(sc, 2 * groups * n);
   void *d_qz = qz ? upload(qz, groups * (n / 8) * 4) : NULL;
-  void *d_perm = perm ? upload(perm, 4 * k) : NULL;
+  void *d_perm = perm ? upload(perm, 4 * k) : NULL, *d_gidx = tp ? upload(sorted, 4 * k) : NULL;
   void *d_b, *d_ps, *d_pz = NULL;
-  cudaMalloc(&d_b, sz.weights), cudaMalloc(&d_ps, sz.scales);
+  cudaMalloc(&d_b, sz.weights), cudaMalloc(&d_ps, lz.scales);
   if (sz.zeros) cudaMalloc(&d_pz, sz.zeros);
   const marlin_checkpoint_format fmt = awq ? MARLIN_CHECKPOINT_AWQ : MARLIN_CHECKPOINT_GPTQ;
   assert_int_equal(marlin_repack_weights(scheme, fmt, k, n, d_q, d_perm, d_b, 0), MARLIN_STATUS_SUCCESS);
-  assert_int_equal(marlin_repack_scales(scheme, act, k, n, group, d_s, d_ps, 0), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_repack_scales(scheme, act, kl, n, group, d_s, d_ps, 0), MARLIN_STATUS_SUCCESS);
   if (awq) assert_int_equal(marlin_repack_zeros(scheme, fmt, k, n, group, d_qz, d_pz, 0), MARLIN_STATUS_SUCCESS);
 
   uint16_t *ha = malloc(2 * m * k);
@@ -170,15 +175,15 @@ static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t
   void *d_a = upload(ha, 2 * m * k), *d_c, *ws = NULL;
   cudaMalloc(&d_c, 2 * m * n);
   cudaMemset(d_c, 0xff, 2 * m * n); /* NaN poison */
-  marlin_gemm_desc desc = {scheme, act, act, m, n, k, group, act_order, act_order ? 1 : 0};
-  marlin_gemm_args args = {d_a, k, d_b, d_ps, d_pz, d_perm, NULL, NULL, NULL, NULL, d_c, n};
+  marlin_gemm_desc desc = {scheme, act, act, m, n, k, group, act_order, act_order && !tp};
+  marlin_gemm_args args = {d_a, k, d_b, d_ps, d_pz, d_perm, d_gidx, NULL, NULL, NULL, d_c, n};
   size_t ws_bytes = 0;
   assert_int_equal(marlin_gemm_workspace_size(&desc, NULL, -1, &ws_bytes), MARLIN_STATUS_SUCCESS);
   cudaMalloc(&ws, ws_bytes + 256), cudaMemset(ws, 0, ws_bytes + 256);
   assert_int_equal(marlin_gemm(&desc, &args, NULL, ws, ws_bytes, 0), MARLIN_STATUS_SUCCESS);
   uint16_t *hc = download(d_c, 2 * m * n);
   double *ref = malloc(sizeof(double) * m * n);
-  marlin_ref_gemm(fa, k, wd, NULL, m, n, k, ref);
+  marlin_ref_gemm(fa, k, wd + off * n, NULL, m, n, k, ref);
   double num = 0, den = 0;
   for (int64_t i = 0; i < m * n; ++i) {
     double o = marlin_ref_half_to_float(hc[i], act);
@@ -188,17 +193,20 @@ static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t
   const double rel = sqrt(num / den), tol = act == MARLIN_DTYPE_FP16 ? 2e-3 : 1e-2;
   if (rel > tol) fail_msg("relative error %.3e > %.0e", rel, tol);
   cudaFree(d_q), cudaFree(d_s), cudaFree(d_qz), cudaFree(d_perm), cudaFree(d_b), cudaFree(d_ps);
-  cudaFree(d_pz), cudaFree(d_a), cudaFree(d_c), cudaFree(ws);
-  free(w), free(wd), free(g_idx), free(perm), free(codes), free(z), free(sc), free(q), free(qz);
+  cudaFree(d_pz), cudaFree(d_a), cudaFree(d_c), cudaFree(ws), cudaFree(d_gidx);
+  free(w), free(wd), free(g_idx), free(perm), free(sorted), free(codes), free(z), free(sc), free(q), free(qz);
   free(ha), free(fa), free(hc), free(ref);
 }
 
-static void gemm_gptq4_fp16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 7, 512, 1024, 128, 0); }
-static void gemm_gptq4_bf16_ragged(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 33, 5472 / 4, 7392 / 4, -1, 0); }
-static void gemm_gptq4_act_order(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 20, 256, 1024, 64, 1); }
-static void gemm_gptq8_fp16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 65, 384, 512, 32, 0); }
-static void gemm_awq4_bf16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_BF16, 1, 2048, 4096, 128, 0); }
-static void gemm_awq4_fp16_large_m(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 300, 1024, 768, 64, 0); }
+static void gemm_gptq4_fp16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 7, 512, 1024, 128, 0, 0); }
+static void gemm_gptq4_bf16_ragged(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 33, 5472 / 4, 7392 / 4, -1, 0, 0); }
+static void gemm_gptq4_act_order(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 20, 256, 1024, 64, 1, 0); }
+/* A 4-way K shard whose k (576) is not a multiple of the group size (128). */
+static void gemm_gptq4_act_order_shard(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 20, 256, 576, 128, 1, 4); }
+static void gemm_gptq8_bf16_act_order_shard(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_BF16, 3, 520, 384, 32, 1, 2); }
+static void gemm_gptq8_fp16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 65, 384, 512, 32, 0, 0); }
+static void gemm_awq4_bf16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_BF16, 1, 2048, 4096, 128, 0, 0); }
+static void gemm_awq4_fp16_large_m(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 300, 1024, 768, 64, 0, 0); }
 
 int main(int argc, char **argv) {
   static const struct CMUnitTest tests[] = {
@@ -208,7 +216,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(repack_awq4_ragged),     cmocka_unit_test(repack_scales_and_zeros),
       cmocka_unit_test(repack_rejects_bad_arguments),
       cmocka_unit_test(gemm_gptq4_fp16),        cmocka_unit_test(gemm_gptq4_bf16_ragged),
-      cmocka_unit_test(gemm_gptq4_act_order),   cmocka_unit_test(gemm_gptq8_fp16),
+      cmocka_unit_test(gemm_gptq4_act_order),   cmocka_unit_test(gemm_gptq4_act_order_shard),
+      cmocka_unit_test(gemm_gptq8_bf16_act_order_shard), cmocka_unit_test(gemm_gptq8_fp16),
       cmocka_unit_test(gemm_awq4_bf16),         cmocka_unit_test(gemm_awq4_fp16_large_m),
   };
   const int listing = argc > 1 && strncmp(argv[1], "--", 2) == 0; /* --list, --check-registered */

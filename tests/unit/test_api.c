@@ -755,6 +755,42 @@ static void check_is_k_full_not_bool(void **state) {
   want_status(&r, NULL, MARLIN_STATUS_INVALID_VALUE, "desc->is_k_full");
 }
 
+/* A K shard (is_k_full = 0): its rows come from any of the layer's groups, so
+ * k need not be a multiple of the group size and group_size == k is not
+ * channelwise; the group size must still be one of the scheme's. */
+static void check_shard_groups(void **state) {
+  (void)state;
+  request r = act_order_req(0);
+  r.d.k = 520; /* not a multiple of 128 */
+  r.a.lda = 520;
+  expect_ok(&r);
+  r.d.is_k_full = 1; /* the whole K: 520 rows cannot be groups of 128 */
+  r.a.g_idx = NULL;
+  want_status(&r, NULL, MARLIN_STATUS_INVALID_GROUP, "desc->group_size");
+  r = act_order_req(0);
+  r.d.k = 128, r.a.lda = 128; /* group_size == k: still many groups */
+  expect_ok(&r);
+  r.d.group_size = -1;
+  want_status(&r, NULL, MARLIN_STATUS_INVALID_GROUP, "desc->group_size");
+  r.d.group_size = 96;
+  want_status(&r, NULL, MARLIN_STATUS_INVALID_GROUP, "desc->group_size");
+  r.d.group_size = 0;
+  want_status(&r, NULL, MARLIN_STATUS_INVALID_GROUP, "desc->group_size");
+  r = act_order_req(0);
+  r.d.scheme = MARLIN_SCHEME_AWQ4; /* no act-order */
+  r.a.zeros = PTR(3);
+  want_status(&r, NULL, MARLIN_STATUS_INVALID_VALUE, "desc->act_order");
+}
+
+static void check_misaligned_g_idx(void **state) {
+  (void)state;
+  request r = act_order_req(0);
+  r.a.g_idx = (const int32_t *)((char *)PTR(7) + 4);
+  want_status(&r, NULL, MARLIN_STATUS_MISALIGNED, "args->g_idx");
+  r.a.g_idx = (const int32_t *)((char *)PTR(7) + 8); /* 8 bytes is enough */
+  expect_ok(&r);
+}
+
 /* Every failure leaves a message; the next successful check clears nothing by
  * itself, but a public entry point's marlin_clear_error() does. */
 static void check_desc_only_errors(void **state) {
@@ -936,6 +972,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test(check_act_order_channelwise),
       cmocka_unit_test(check_act_order_not_bool),
       cmocka_unit_test(check_is_k_full_not_bool),
+      cmocka_unit_test(check_shard_groups),
+      cmocka_unit_test(check_misaligned_g_idx),
       cmocka_unit_test(check_desc_only_errors),
       cmocka_unit_test(packed_sizes_errors),
       cmocka_unit_test(packed_sizes_gptq4),

@@ -37,17 +37,17 @@ struct Scheme;
 template <>
 struct Scheme<MARLIN_SCHEME_GPTQ4> {
   static constexpr int bits = 4, bias = 8;
-  static constexpr bool has_zero = false;
+  static constexpr bool has_zero = false, act_order = true;
 };
 template <>
 struct Scheme<MARLIN_SCHEME_GPTQ8> {
   static constexpr int bits = 8, bias = 128;
-  static constexpr bool has_zero = false;
+  static constexpr bool has_zero = false, act_order = true;
 };
 template <>
 struct Scheme<MARLIN_SCHEME_AWQ4> {
   static constexpr int bits = 4, bias = 0;
-  static constexpr bool has_zero = true;
+  static constexpr bool has_zero = true, act_order = false;
 };
 
 template <marlin_dtype A>
@@ -89,9 +89,14 @@ struct Tile {
 
 // ---- the kernel ------------------------------------------------------------------
 
-template <class S, class T, int TAG, int MB, int NT, int KT, int THREADS, int STAGES, int CTAS_PER_SM>
+// ROW_GROUPS: act-order on a K shard (is_k_full = 0). The sorted rows belong to
+// arbitrary groups, so each B-fragment row takes its scale from its own group
+// (g_idx, sorted) instead of one scale row per group-size block.
+template <class S, class T, int TAG, bool ROW_GROUPS, int MB, int NT, int KT, int THREADS, int STAGES,
+          int CTAS_PER_SM>
 __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     dense_kernel(const marlin_dense_params p) {
+  static_assert(!ROW_GROUPS || (S::act_order && !S::has_zero), "per-row groups are for act-order schemes");
   static_assert(TAG >= 800, "the mma.sync kernel needs sm80+; sm75 kernels are not written yet");
   using G = Tile<MB, NT, KT, THREADS, STAGES, S::bits>;
   using T2 = typename Vec2<T>::type;
@@ -136,7 +141,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   // instructions per stage, +4 % at M <= 16. The larger tiles keep per-stage
   // address arithmetic and a runtime slot: hoisted and unrolled, they spilled
   // at their register limit and ran 4-10 % slower (docs/performance.md).
-  constexpr bool DECODE = MB == 1;
+  constexpr bool DECODE = MB == 1 && !ROW_GROUPS;  // per-row groups need the registers
   constexpr int STEPS_UNROLLED = DECODE ? STAGES : 1;
 
   // ---- global -> shared addressing of the decode tile, per thread. Each
@@ -191,7 +196,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     }
     const int g0 = k0 >> gshift;
     T *const dS = reinterpret_cast<T *>(sS + slot * G::S_STAGE);
-    if (tid < srows * (NT / 8)) {
+    if (!ROW_GROUPS && tid < srows * (NT / 8)) {
       const int r = tid / (NT / 8), cc = tid % (NT / 8);
       const int g = g0 + r, col = n0 + cc * 8;
       const bool ok = g < num_groups && col < p.n_pad;
@@ -241,9 +246,32 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     uint32_t a[MB][4];               // A, one m16k16 block per 16 rows
     uint4 b[S::bits == 4 ? 1 : 2];   // packed weights, 64 columns
     uint4 s;                         // scales of columns c + 8t, t = 0..7
+    int2 g01, g89;                   // ROW_GROUPS: groups of rows (r0, r0+1), (r0+8, r0+9)
     uint32_t z;                      // zero points (AWQ)
   };
-  auto fetch = [&](Frag &f, int slot, int i) {
+  // ROW_GROUPS: the fetch one block ahead reads the groups of the lane's 4
+  // rows; compute() then reads their scale vectors (L1/L2) itself. Holding
+  // the 4 vectors a block ahead instead spilled (16 more live registers).
+  auto fetch_row_groups = [&](Frag &f, int step, int kb) {
+    const int r0 = step * KT + kb * 16 + 2 * (lane & 3);  // sorted row
+    // rows past k (the last k16 block, the last step) multiply zero
+    // activations: any group's scale will do, so clamp to the last row pair
+    f.g01 = __ldg(reinterpret_cast<const int2 *>(p.g_idx + min(r0, p.k - 2)));
+    f.g89 = __ldg(reinterpret_cast<const int2 *>(p.g_idx + min(r0 + 8, p.k - 2)));
+  };
+  // This lane's scale columns c + 8t in packed scale rows, set per tile;
+  // n0 + wn*64 may lie past Np in a ragged last tile (its weights are zero):
+  // it reads column 0 there.
+  int row_scale_col = 0;
+  auto row_scales = [&](const Frag &f, uint4 (&v)[4]) {
+    auto row = [&](int g) { return __ldg(reinterpret_cast<const uint4 *>(scales + g * int64_t(p.n_pad) + row_scale_col)); };
+    // g_idx is sorted: equal neighbours share one load (the common case)
+    v[0] = row(f.g01.x);
+    v[1] = f.g01.y == f.g01.x ? v[0] : row(f.g01.y);
+    v[2] = f.g89.x == f.g01.y ? v[1] : row(f.g89.x);
+    v[3] = f.g89.y == f.g89.x ? v[2] : row(f.g89.y);
+  };
+  auto fetch = [&](Frag &f, int slot, int i, int step) {
     const int kb = wk * G::KB_WARP + i;
     const T *const tA = reinterpret_cast<const T *>(sA + slot * G::A_STAGE);
     const uint8_t *const tB = sB + slot * G::B_STAGE;
@@ -254,7 +282,10 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
       ptx::ldmatrix_x4(f.a[mb], tA + row * KT + ((ch ^ (row & 7)) * 8));
     }
     const int srow = gshift >= G::LOG2_KT ? 0 : (kb * 16) >> gshift;
-    f.s = *reinterpret_cast<const uint4 *>(tS + srow * NT + wn * 64 + (lane >> 2) * 8);
+    if constexpr (ROW_GROUPS)
+      fetch_row_groups(f, step, kb);
+    else
+      f.s = *reinterpret_cast<const uint4 *>(tS + srow * NT + wn * 64 + (lane >> 2) * 8);
     if constexpr (S::bits == 4) {
       f.b[0] = *reinterpret_cast<const uint4 *>(tB + (kb * G::B_ROW_CHUNKS + wn * 32 + lane) * 16);
     } else {
@@ -270,8 +301,17 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   };
 
   // ---- registers: dequantize one k16 block and run its tensor-core work ----
+  // ROW_GROUPS: the scale pair of rows (x, y) for column c + 8t from their
+  // scale vectors: halves t of two words, one prmt.
+  auto row_pair = [](const uint4 &x, const uint4 &y, int t) -> T2 {
+    const uint32_t wx = reinterpret_cast<const uint32_t *>(&x)[t / 2];
+    const uint32_t wy = reinterpret_cast<const uint32_t *>(&y)[t / 2];
+    return as_vec2<T2>(ptx::prmt(wx, wy, t % 2 ? 0x7632u : 0x5410u));
+  };
   auto compute = [&](const Frag &f) {
     const T *const s8 = reinterpret_cast<const T *>(&f.s);  // columns c + 8t
+    [[maybe_unused]] uint4 rs[4];  // ROW_GROUPS: scales of rows r0, r0+1, r0+8, r0+9
+    if constexpr (ROW_GROUPS) row_scales(f, rs);
     if constexpr (S::bits == 4) {
       const uint32_t words[4] = {f.b[0].x, f.b[0].y, f.b[0].z, f.b[0].w};
       [[maybe_unused]] Zeros4<T> zeros;
@@ -287,11 +327,18 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
         }
         T2 v[4];
         dequant4(words[j], za, zb, v);
-        const T2 sa = broadcast2(s8[2 * j]), sb = broadcast2(s8[2 * j + 1]);
-        v[0] = __hmul2(v[0], sa);
-        v[1] = __hmul2(v[1], sa);
-        v[2] = __hmul2(v[2], sb);
-        v[3] = __hmul2(v[3], sb);
+        if constexpr (ROW_GROUPS) {  // v[0], v[2]: rows (r0, r0+1); v[1], v[3]: (r0+8, r0+9)
+          v[0] = __hmul2(v[0], row_pair(rs[0], rs[1], 2 * j));
+          v[1] = __hmul2(v[1], row_pair(rs[2], rs[3], 2 * j));
+          v[2] = __hmul2(v[2], row_pair(rs[0], rs[1], 2 * j + 1));
+          v[3] = __hmul2(v[3], row_pair(rs[2], rs[3], 2 * j + 1));
+        } else {
+          const T2 sa = broadcast2(s8[2 * j]), sb = broadcast2(s8[2 * j + 1]);
+          v[0] = __hmul2(v[0], sa);
+          v[1] = __hmul2(v[1], sa);
+          v[2] = __hmul2(v[2], sb);
+          v[3] = __hmul2(v[3], sb);
+        }
 #pragma unroll
         for (int mb = 0; mb < MB; ++mb) {
           ptx::mma_16816<T>(acc[mb][2 * j], f.a[mb], as_u32(v[0]), as_u32(v[1]));
@@ -305,9 +352,14 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
       for (int t = 0; t < 8; ++t) {  // t = 2j + h: n8 tile t, column c + 8t
         T2 v[2];
         dequant8(words[t], v);
-        const T2 sc = broadcast2(s8[t]);
-        v[0] = __hmul2(v[0], sc);
-        v[1] = __hmul2(v[1], sc);
+        if constexpr (ROW_GROUPS) {  // v[0]: rows (r0, r0+1); v[1]: (r0+8, r0+9)
+          v[0] = __hmul2(v[0], row_pair(rs[0], rs[1], t));
+          v[1] = __hmul2(v[1], row_pair(rs[2], rs[3], t));
+        } else {
+          const T2 sc = broadcast2(s8[t]);
+          v[0] = __hmul2(v[0], sc);
+          v[1] = __hmul2(v[1], sc);
+        }
 #pragma unroll
         for (int mb = 0; mb < MB; ++mb)
           ptx::mma_16816<T>(acc[mb][t], f.a[mb], as_u32(v[0]), as_u32(v[1]));
@@ -400,6 +452,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     m0 = (t % p.plan.m_tiles) * G::TM;
     n0 = (t / p.plan.m_tiles) * NT;
     if constexpr (DECODE) set_tile();
+    if constexpr (ROW_GROUPS) row_scale_col = n0 + wn * 64 < p.n_pad ? n0 + wn * 64 + (lane >> 2) * 8 : 0;
 
 #pragma unroll
     for (int mb = 0; mb < MB; ++mb)
@@ -427,7 +480,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     // barrier before a stage's last block makes the next stage readable and
     // its predecessor's slot writable ----
     Frag frag[2];
-    fetch(frag[0], 0, 0);
+    fetch(frag[0], 0, 0, step_begin);
     int slot_rt = 0;  // the slot when stages are not unrolled
     for (int step0 = step_begin; step0 < step_end; step0 += STEPS_UNROLLED) {
 #pragma unroll
@@ -446,9 +499,9 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
             ptx::cp_async_commit();
           }
           if (i + 1 < G::KB_WARP) {
-            fetch(frag[(i + 1) & 1], slot, i + 1);
+            fetch(frag[(i + 1) & 1], slot, i + 1, step);
           } else if (step + 1 < step_end) {
-            fetch(frag[(i + 1) & 1], (slot + 1) % STAGES, 0);
+            fetch(frag[(i + 1) & 1], (slot + 1) % STAGES, 0, step + 1);
           }
           if (i == G::KB_WARP - 2) {
             ptx::cp_async_wait<STAGES - 2>();
@@ -522,9 +575,10 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
 
 // ---- launch ----------------------------------------------------------------------
 
-template <class S, class T, int TAG, int MB, int NT, int KT, int THREADS, int STAGES, int CTAS_PER_SM>
+template <class S, class T, int TAG, bool ROW_GROUPS, int MB, int NT, int KT, int THREADS, int STAGES,
+          int CTAS_PER_SM>
 int launch_tile(const marlin_dense_params *p) {
-  auto kernel = dense_kernel<S, T, TAG, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM>;
+  auto kernel = dense_kernel<S, T, TAG, ROW_GROUPS, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM>;
   const marlin_tile_config cfg = {MB, NT, KT, THREADS, STAGES, CTAS_PER_SM, 0};  // step_ns: selector only
   const int smem = marlin_dense_smem_bytes(cfg, S::bits);
   // The dynamic shared-memory limit is per function and device: raise it once.
@@ -551,17 +605,29 @@ int launch_tile(const marlin_dense_params *p) {
   return cudaLaunchKernelEx(&lc, kernel, *p);
 }
 
-template <class S, class T, int TAG>
-int launch_dense(const marlin_dense_params *p) {
+template <class S, class T, int TAG, bool ROW_GROUPS>
+int launch_config(const marlin_dense_params *p) {
   switch (p->plan.config) {
 #define MARLIN_TILE(id, mb, nt, kt, th, st, cps, ns) \
   case id:                                           \
-    return launch_tile<S, T, TAG, mb, nt, kt, th, st, cps>(p);
+    return launch_tile<S, T, TAG, ROW_GROUPS, mb, nt, kt, th, st, cps>(p);
 #include "marlin/kernel/configs.def"
 #undef MARLIN_TILE
     default:
       return cudaErrorInvalidValue;
   }
+}
+
+// Every tile config; for the act-order schemes each twice, with one scale
+// row per group and with per-row groups (a K shard).
+template <class S, class T, int TAG>
+int launch_dense(const marlin_dense_params *p) {
+  if constexpr (S::act_order) {
+    if (p->per_row_groups) return launch_config<S, T, TAG, true>(p);
+  } else if (p->per_row_groups) {
+    return cudaErrorInvalidValue;  // marlin_gemm refuses act-order for these schemes
+  }
+  return launch_config<S, T, TAG, false>(p);
 }
 
 }  // namespace marlin
