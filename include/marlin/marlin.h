@@ -139,7 +139,8 @@ typedef struct marlin_gemm_desc {
   int32_t group_size;    /* -1 channelwise (a group of k is the same), else one of the scheme's sizes */
   int32_t act_order;     /* 1: weight rows were packed in perm = argsort(g_idx) order */
   int32_t is_k_full;     /* act_order only: 1 when k is the layer's whole K; 0 for a
-                            tensor-parallel K shard (rows from arbitrary groups) */
+                            tensor-parallel K shard (rows from arbitrary groups; the
+                            scales are then the layer's, docs/api.md "Act-order") */
 } marlin_gemm_desc;
 
 typedef struct marlin_gemm_args {
@@ -149,7 +150,8 @@ typedef struct marlin_gemm_args {
   const void *scales;     /* packed scales                                                */
   const void *zeros;      /* packed zero points for awq4/hqq4, else NULL                  */
   const int32_t *perm;    /* act_order: argsort(g_idx), k entries; else NULL              */
-  const int32_t *g_idx;   /* act_order && !is_k_full: g_idx[perm] (sorted); else NULL      */
+  const int32_t *g_idx;   /* act_order && !is_k_full: g_idx[perm] (sorted, 8-byte aligned,
+                             values < the layer's group count); else NULL            */
   const float *a_scales;  /* int8/fp8 activations: m per-token scales; else NULL           */
   const float *global_scale; /* nvfp4: one fp32 scale; else NULL                         */
   const void *bias;       /* NULL or n values of out_type                                 */

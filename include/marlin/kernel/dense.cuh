@@ -12,7 +12,9 @@
 //                                  pipeline per tile segment
 //   stage loads / compute_stage    A via ldmatrix (XOR-swizzled smem),
 //                                  W as one 16-byte fragment per lane,
-//                                  dequant in registers, mma.m16n8k16
+//                                  dequant in registers, mma.m16n8k16;
+//                                  scales per group from smem, or per row
+//                                  (ROW_GROUPS: act-order on a K shard)
 //   reduction                      warps splitting K sum in shared memory;
 //                                  a tile cut by stripe boundaries gets fp32
 //                                  partials from each CTA; the last to finish
@@ -141,7 +143,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   // instructions per stage, +4 % at M <= 16. The larger tiles keep per-stage
   // address arithmetic and a runtime slot: hoisted and unrolled, they spilled
   // at their register limit and ran 4-10 % slower (docs/performance.md).
-  constexpr bool DECODE = MB == 1 && !ROW_GROUPS;  // per-row groups need the registers
+  constexpr bool DECODE = MB == 1 && !ROW_GROUPS;  // ROW_GROUPS: no gain measured, fewer spills
   constexpr int STEPS_UNROLLED = DECODE ? STAGES : 1;
 
   // ---- global -> shared addressing of the decode tile, per thread. Each
@@ -250,8 +252,12 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     uint32_t z;                      // zero points (AWQ)
   };
   // ROW_GROUPS: the fetch one block ahead reads the groups of the lane's 4
-  // rows; compute() then reads their scale vectors (L1/L2) itself. Holding
-  // the 4 vectors a block ahead instead spilled (16 more live registers).
+  // rows; compute() then reads their scale vectors (L1/L2) itself. Measured
+  // alternatives, all slower at M = 1 on the standard shapes (a 4-way shard:
+  // 1.20 / 1.27 / 1.24 against 1.42x cuBLAS): the 4 vectors read a block
+  // ahead (16 more live registers: spills), the 4 read without skipping
+  // equal groups, and a warp-uniform one-vector path for blocks inside one
+  // group. The stage-unrolled decode main loop gains nothing here (1.43).
   auto fetch_row_groups = [&](Frag &f, int step, int kb) {
     const int r0 = step * KT + kb * 16 + 2 * (lane & 3);  // sorted row
     // rows past k (the last k16 block, the last step) multiply zero
