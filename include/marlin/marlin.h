@@ -179,7 +179,10 @@ typedef struct marlin_packed_sizes {
   size_t zeros;   /* bytes of the packed zero points (0 if none) */
 } marlin_packed_sizes;
 
-/* Sizes of the packed tensors for a k x n weight (docs/layout.md). */
+/* Sizes of the packed tensors for a k x n weight (docs/layout.md). For
+ * act-order on a K shard (is_k_full = 0) the weights are the shard's k rows
+ * (their size does not depend on group_size: pass -1 if k is not a multiple
+ * of it) and the scales are the layer's: ask with the layer's K. */
 MARLIN_API marlin_status marlin_get_packed_sizes(marlin_scheme scheme, marlin_dtype act_type,
                                                  int64_t k, int64_t n, int32_t group_size,
                                                  marlin_packed_sizes *sizes);
@@ -195,7 +198,9 @@ MARLIN_API marlin_status marlin_repack_weights(marlin_scheme scheme, marlin_chec
                                                int64_t k, int64_t n, const int32_t *qweight,
                                                const int32_t *perm, void *packed,
                                                cudaStream_t stream);
-/* GPU permutation of scales [groups][n] (act_type elements) into the packed layout. */
+/* GPU permutation of scales [groups][n] (act_type elements) into the packed
+ * layout; groups = k / group_size (1 if channelwise). A K shard with act-order
+ * passes the layer's K: its scale tensor is the layer's. */
 MARLIN_API marlin_status marlin_repack_scales(marlin_scheme scheme, marlin_dtype act_type,
                                               int64_t k, int64_t n, int32_t group_size,
                                               const void *scales, void *packed,
