@@ -273,32 +273,41 @@ static marlin_status check_nk(int64_t v, const char *what) {
   return MARLIN_STATUS_SUCCESS;
 }
 
-/* group_size -1, or equal to k, is channelwise; otherwise it must be one of
- * the scheme's group sizes and divide k. */
-marlin_status marlin_check_group(const marlin_scheme_info *s, int64_t k, int32_t group_size,
-                                 const char *what, int *channelwise) {
+/* Nonzero when group_size is one of the scheme's group sizes (16..128; the
+ * channelwise -1 is not a size). */
+static int has_group_size(const marlin_scheme_info *s, int32_t group_size) {
   static const struct {
     int32_t size;
     uint32_t bit;
   } sizes[] = {{16, MARLIN_G_16}, {32, MARLIN_G_32}, {64, MARLIN_G_64}, {128, MARLIN_G_128}};
-  uint32_t bit = 0;
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-    if (sizes[i].size == group_size) bit = sizes[i].bit;
-  *channelwise = group_size == -1 || (int64_t)group_size == k;
+    if (sizes[i].size == group_size) return (s->groups & sizes[i].bit) != 0;
+  return 0;
+}
 
-  if (bit && (s->groups & bit)) {
+/* INVALID_GROUP for a group size the scheme does not have; the message lists them. */
+static marlin_status fail_group_size(const marlin_scheme_info *s, int32_t group_size,
+                                     const char *what) {
+  char allowed[96];
+  group_list(s->groups & ~MARLIN_G_ACT_ORDER, allowed, sizeof allowed);
+  return marlin_fail(MARLIN_STATUS_INVALID_GROUP,
+                     "%s = %" PRId32 " is not a group size of scheme %s (allowed: %s)", what,
+                     group_size, s->name, allowed);
+}
+
+/* group_size -1, or equal to k, is channelwise; otherwise it must be one of
+ * the scheme's group sizes and divide k. */
+marlin_status marlin_check_group(const marlin_scheme_info *s, int64_t k, int32_t group_size,
+                                 const char *what, int *channelwise) {
+  *channelwise = group_size == -1 || (int64_t)group_size == k;
+  if (has_group_size(s, group_size)) {
     if (k % group_size)
       return marlin_fail(MARLIN_STATUS_INVALID_GROUP,
                          "k = %" PRId64 " is not a multiple of %s = %" PRId32, k, what, group_size);
     return MARLIN_STATUS_SUCCESS;
   }
   if (*channelwise && (s->groups & MARLIN_G_CHANNEL)) return MARLIN_STATUS_SUCCESS;
-
-  char allowed[96];
-  group_list(s->groups & ~MARLIN_G_ACT_ORDER, allowed, sizeof allowed);
-  return marlin_fail(MARLIN_STATUS_INVALID_GROUP,
-                     "%s = %" PRId32 " is not a group size of scheme %s (allowed: %s)", what,
-                     group_size, s->name, allowed);
+  return fail_group_size(s, group_size, what);
 }
 
 /* ---- packed sizes -------------------------------------------------------- */
@@ -418,16 +427,14 @@ marlin_status marlin_check_gemm(const marlin_gemm_desc *desc, const marlin_gemm_
   if (per_row_groups) {
     /* A K shard: rows come from any of the layer's groups (g_idx), so k need
      * not be a multiple of the group size, and group_size == k is not one
-     * group. The size must still be one of the scheme's (checked as for a k
-     * of two groups). */
+     * group. The size must still be one of the scheme's. */
     if (desc->group_size <= 0)
       return marlin_fail(MARLIN_STATUS_INVALID_GROUP,
                          "desc->group_size = %" PRId32 " with act-order on a K shard "
                          "(is_k_full = 0): pass the layer's group size",
                          desc->group_size);
-    if ((st = marlin_check_group(s, 2 * (int64_t)desc->group_size, desc->group_size,
-                                 "desc->group_size", &channelwise)))
-      return st;
+    if (!has_group_size(s, desc->group_size))
+      return fail_group_size(s, desc->group_size, "desc->group_size");
     channelwise = 0;
   } else if ((st = marlin_check_group(s, desc->k, desc->group_size, "desc->group_size",
                                       &channelwise))) {

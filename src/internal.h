@@ -45,14 +45,14 @@ const marlin_scheme_info *marlin_scheme_info_get(marlin_scheme scheme);
 /* MARLIN_A_* bit of an activation dtype, 0 if not an activation dtype. */
 uint32_t marlin_act_bit(marlin_dtype dtype);
 
-/* Validates a GEMM description (and args when non-NULL) and options (NULL =
- * defaults): every check of docs/api.md, one status per kind of error, with a
- * message. Does not look at the GPU. */
 /* group_size -1 (or == k) is channelwise; otherwise one of the scheme's group
  * sizes dividing k. `what` names the argument in the message. */
 marlin_status marlin_check_group(const marlin_scheme_info *s, int64_t k, int32_t group_size,
                                  const char *what, int *channelwise);
 
+/* Validates a GEMM description (and args when non-NULL) and options (NULL =
+ * defaults): every check of docs/api.md, one status per kind of error, with a
+ * message. Does not look at the GPU. */
 marlin_status marlin_check_gemm(const marlin_gemm_desc *desc, const marlin_gemm_args *args,
                                 const marlin_options *options);
 

@@ -8,6 +8,10 @@
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
+/* One fp32 partial sum of a whole output tile (one workspace slot). */
+static size_t tile_partial_bytes(marlin_tile_config c) {
+  return (size_t)16 * c.m_blocks * c.n_tile * sizeof(float);
+}
 
 /* The plan of one config; *steps is the cost model's estimate in k-steps of
  * the busiest CTA, *parts the most CTAs one tile is cut into. */
@@ -76,7 +80,7 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
   plan->ws_counters = off;
   off = align256(off + (size_t)tiles * sizeof(int32_t));
   plan->ws_partials = off;
-  off = align256(off + (size_t)ctas * 2 * 16 * c.m_blocks * c.n_tile * sizeof(float));
+  off = align256(off + (size_t)ctas * 2 * tile_partial_bytes(c));
   plan->ws_a_perm = off;
   if (act_order_copy) off = align256(off + (size_t)(m > 0 ? m : 0) * (size_t)ceil_div(k, 8) * 8 * 2);
   plan->workspace_bytes = off;
@@ -90,7 +94,7 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
  * every config over the standard shapes at M = 1..256 (docs/performance.md). */
 static double estimate_ns(const marlin_tile_config c, int bits, int64_t steps, int64_t parts) {
   const double step_bytes = (double)c.k_tile * c.n_tile * bits / 8;
-  const double partial_bytes = 16.0 * c.m_blocks * c.n_tile * 4;
+  const double partial_bytes = (double)tile_partial_bytes(c);
   return ((double)steps + (double)(parts - 1) * partial_bytes / (2 * step_bytes)) * c.step_ns;
 }
 
