@@ -160,15 +160,34 @@ static int32_t *act_order_groups(int64_t k, int32_t group) {
   return g_idx;
 }
 
+/* The packed sizes of p's weights (the shard's k rows; their size does not
+ * depend on the group) and of its scales and zero points (the layer's groups). */
+static int problem_sizes(const problem *p, marlin_packed_sizes *weights, marlin_packed_sizes *layer) {
+  const int64_t k_layer = p->shard ? p->k_layer : p->k;
+  return marlin_ref_packed_sizes(p->scheme, p->k, p->n, p->shard ? -1 : p->group, weights) ==
+             MARLIN_STATUS_SUCCESS &&
+         marlin_ref_packed_sizes(p->scheme, k_layer, p->n, p->group, layer) == MARLIN_STATUS_SUCCESS;
+}
+
+/* Act-order from the layer's g_idx: perm = argsort of p's rows (k_off ..),
+ * uploaded as d_perm, and for a shard their sorted groups as d_gidx. Returns
+ * the host perm (the caller frees it). */
+static int32_t *problem_act_order(problem *p, const int32_t *g_idx) {
+  int32_t *perm = malloc(sizeof(int32_t) * p->k), *sorted = malloc(sizeof(int32_t) * p->k);
+  marlin_ref_act_order_perm(g_idx + p->k_off, p->k, perm, sorted);
+  p->d_perm = dev_upload(perm, sizeof(int32_t) * p->k);
+  p->d_gidx = p->shard ? dev_upload(sorted, sizeof(int32_t) * p->k) : NULL;
+  free(sorted);
+  return perm;
+}
+
 /* Benchmark data: any bit pattern is a valid code, so random packed words and
  * random positive scales stand in for a quantized checkpoint (fast to make). */
 static int problem_make_random(problem *p) {
   const int64_t k_layer = p->shard ? p->k_layer : p->k;
   const int64_t groups = marlin_ref_num_groups(k_layer, p->group);
   marlin_packed_sizes sz, lz;
-  if (marlin_ref_packed_sizes(p->scheme, p->k, p->n, p->shard ? -1 : p->group, &sz) ||
-      marlin_ref_packed_sizes(p->scheme, k_layer, p->n, p->group, &lz))
-    return 0;
+  if (!problem_sizes(p, &sz, &lz)) return 0;
   p->b_bytes = sz.weights;
   p->d_b = random_words_device(sz.weights);
   const int64_t n_pad = lz.scales / 2 / groups;
@@ -177,13 +196,10 @@ static int problem_make_random(problem *p) {
     hs[i] = marlin_ref_float_to_half(0.001f + 0.01f * rng_uniform(), p->act);
   p->d_s = dev_upload(hs, lz.scales);
   free(hs);
-  if (p->act_order) { /* a layer's random act-order groups; the shard's rows sorted */
+  if (p->act_order) { /* a layer's random act-order groups */
     int32_t *g_idx = act_order_groups(k_layer, p->group);
-    int32_t *perm = malloc(sizeof(int32_t) * p->k), *sorted = malloc(sizeof(int32_t) * p->k);
-    marlin_ref_act_order_perm(g_idx + p->k_off, p->k, perm, sorted);
-    p->d_perm = dev_upload(perm, sizeof(int32_t) * p->k);
-    p->d_gidx = p->shard ? dev_upload(sorted, sizeof(int32_t) * p->k) : NULL;
-    free(g_idx), free(perm), free(sorted);
+    free(problem_act_order(p, g_idx));
+    free(g_idx);
   }
   p->d_z = sz.zeros ? random_words_device(sz.zeros) : NULL;
   p->d_a = random_half_device((size_t)(p->m * p->lda), p->act, 1.f);
@@ -200,12 +216,10 @@ static int problem_make(problem *p, int want_host_ref) {
   const int64_t groups = marlin_ref_num_groups(k_layer, p->group);
   float *w = malloc(sizeof(float) * k_layer * n);
   for (int64_t i = 0; i < k_layer * n; ++i) w[i] = rng_normal() * 0.05f;
-  int32_t *g_idx = NULL, *perm = NULL, *sorted = NULL;
+  int32_t *g_idx = NULL, *perm = NULL;
   if (p->act_order) {
     g_idx = act_order_groups(k_layer, p->group);
-    perm = malloc(sizeof(int32_t) * k);
-    sorted = malloc(sizeof(int32_t) * k);
-    marlin_ref_act_order_perm(g_idx + p->k_off, k, perm, sorted);
+    perm = problem_act_order(p, g_idx);
   }
   uint8_t *codes = malloc(k_layer * n), *zeros = NULL;
   uint16_t *scales = malloc(sizeof(uint16_t) * groups * n);
@@ -217,8 +231,7 @@ static int problem_make(problem *p, int want_host_ref) {
     return 0;
   }
   marlin_packed_sizes sz, lz; /* the shard's weights, the layer's scales */
-  marlin_ref_packed_sizes(p->scheme, k, n, p->shard ? -1 : p->group, &sz);
-  marlin_ref_packed_sizes(p->scheme, k_layer, n, p->group, &lz);
+  if (!problem_sizes(p, &sz, &lz)) return 0;
   void *pb = calloc(1, sz.weights), *ps = calloc(1, lz.scales), *pz = lz.zeros ? calloc(1, lz.zeros) : NULL;
   marlin_ref_pack_weights(p->scheme, codes + p->k_off * n, k, n, perm, pb);
   marlin_ref_pack_scales(scales, groups, n, ps);
@@ -227,8 +240,6 @@ static int problem_make(problem *p, int want_host_ref) {
   p->d_b = dev_upload(pb, sz.weights);
   p->d_s = dev_upload(ps, lz.scales);
   p->d_z = pz ? dev_upload(pz, lz.zeros) : NULL;
-  p->d_perm = perm ? dev_upload(perm, sizeof(int32_t) * k) : NULL;
-  p->d_gidx = p->shard ? dev_upload(sorted, sizeof(int32_t) * k) : NULL;
 
   uint16_t *ha = malloc(sizeof(uint16_t) * m * p->lda);
   p->h_a = want_host_ref ? malloc(sizeof(float) * m * p->lda) : NULL;
@@ -256,7 +267,7 @@ static int problem_make(problem *p, int want_host_ref) {
     if (p->k_off) memmove(p->h_w, p->h_w + p->k_off * n, sizeof(float) * k * n);
   }
   p->d_c = dev_upload(NULL, sizeof(uint16_t) * m * n);
-  free(w), free(g_idx), free(perm), free(sorted), free(codes), free(zeros), free(scales), free(pb),
+  free(w), free(g_idx), free(perm), free(codes), free(zeros), free(scales), free(pb),
       free(ps), free(pz), free(ha);
   return 1;
 }
@@ -318,6 +329,7 @@ static void verify_case(problem *p, uint64_t seed, int config, verify_stats *vs,
   rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
   if (!problem_make(p, 1)) {
     vs->failed++;
+    problem_free(p);
     return;
   }
   const double tol = p->act == MARLIN_DTYPE_FP16 ? 2e-3 : 1e-2;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "gpu_probe.h"
 #include "marlin/kernel/dequant.cuh"
 #include "marlin/kernel/wgmma.cuh"
 #include "marlin/marlin_ref.h"
@@ -62,13 +63,11 @@ __global__ void gptq4_rs_step(const uint32_t *packed_w, const half *packed_s, co
 }  // namespace
 
 int main() {
+  if (!marlin_test_have_gpu()) return 77;
   int dev = 0, major = 0, minor = 0;
-  if (cudaGetDevice(&dev) != cudaSuccess ||
-      cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
-      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
-    printf("no CUDA device: skipped\n");
-    return 77;
-  }
+  cudaGetDevice(&dev);
+  cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev);
+  cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev);
   if (major != 9 || minor != 0) {
     printf("sm_%d%d: the wgmma test needs sm_90: skipped\n", major, minor);
     return 77;
