@@ -19,6 +19,11 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
                                  const marlin_device_info *dev, int config,
                                  marlin_dense_plan *plan, int64_t *steps, int64_t *parts) {
   const marlin_tile_config c = marlin_tile_config_get(config);
+  if (c.kind == MARLIN_TILE_WGMMA && !dev->wgmma)
+    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
+                       "tile config %d is a wgmma (Hopper) config: it needs an sm_90 GPU, a build with "
+                       "-Darchs=90a and no act-order K shard",
+                       config);
   const int smem = marlin_dense_smem_bytes(c, bits);
   if (smem > dev->max_smem)
     return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
@@ -107,6 +112,7 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
   double best = -1;
   marlin_status first_error = MARLIN_STATUS_SUCCESS;
   for (int config = 0; config < MARLIN_TILE_CONFIG_COUNT; ++config) {
+    if (marlin_tile_config_get(config).kind == MARLIN_TILE_WGMMA && !dev->wgmma) continue;
     marlin_dense_plan p;
     const marlin_status st = plan_config(m, n, k, bits, act_order_copy, dev, config, &p, &steps, &parts);
     if (st != MARLIN_STATUS_SUCCESS) {

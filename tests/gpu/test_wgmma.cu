@@ -50,7 +50,7 @@ __global__ void gptq4_rs_step(const uint32_t *packed_w, const half *packed_s, co
   float d[8];
   marlin::wgmma::fence();
   for (int kb = 0; kb < K / 16; ++kb)
-    marlin::wgmma::mma_m64n16k16_rs_f16(
+    marlin::wgmma::mma_rs<16, half>(
         d, a[kb], marlin::wgmma::smem_desc(sx + kb * 16, 16, 1024, marlin::wgmma::SWIZZLE_128B), kb > 0);
   marlin::wgmma::commit();
   marlin::wgmma::wait<0>();

@@ -11,9 +11,10 @@
 #include "select.h"
 #include "test_main.h"
 
-static const marlin_device_info h100 = {132, 227 * 1024, 90};
-static const marlin_device_info a10 = {72, 99 * 1024, 86};
-static const marlin_device_info tiny = {4, 99 * 1024, 80}; /* 4 SMs: many parts per tile */
+static const marlin_device_info h100 = {132, 227 * 1024, 90, 0};
+static const marlin_device_info h100_wgmma = {132, 227 * 1024, 90, 1}; /* an sm_90a kernel */
+static const marlin_device_info a10 = {72, 99 * 1024, 86, 0};
+static const marlin_device_info tiny = {4, 99 * 1024, 80, 0}; /* 4 SMs: many parts per tile */
 
 /* First unit of CTA i (plan.h: i * q + min(i, r)). */
 static int64_t begin_of(const marlin_dense_plan *p, int64_t i) {
@@ -69,6 +70,7 @@ static void select_grid_invariants_h100(void **s) {
     for (size_t j = 0; j < sizeof nks / sizeof *nks; ++j) {
       check_plan(ms[i], nks[j][0], nks[j][1], 4, &h100);
       check_plan(ms[i], nks[j][0], nks[j][1], 8, &h100);
+      check_plan(ms[i], nks[j][0], nks[j][1], 4, &h100_wgmma);
     }
 }
 
@@ -110,8 +112,20 @@ static void select_config_by_cost(void **s) {
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_1);
   marlin_dense_select(4096, 4096, 4096, 4, 0, &h100, -1, &p);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_2);
+  /* with an sm_90a kernel: mma.sync up to 64 rows, then the wgmma tiles
+   * (128 tokens, and 256 for the largest M; docs/performance.md) */
+  marlin_dense_select(1, 8192, 28672, 4, 0, &h100_wgmma, -1, &p);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_0);
+  marlin_dense_select(32, 8192, 28672, 4, 0, &h100_wgmma, -1, &p);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_1);
+  marlin_dense_select(64, 8192, 28672, 4, 0, &h100_wgmma, -1, &p);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_2);
+  marlin_dense_select(128, 8192, 28672, 4, 0, &h100_wgmma, -1, &p);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_3);
+  marlin_dense_select(4096, 4096, 4096, 4, 0, &h100_wgmma, -1, &p);
+  assert_int_equal(p.config, MARLIN_TILE_CONFIG_4);
   /* only the 16-row tile fits this shared memory: it is chosen, not an error */
-  const marlin_device_info small_smem = {132, 60 * 1024, 80};
+  const marlin_device_info small_smem = {132, 60 * 1024, 80, 0};
   assert_int_equal(marlin_dense_select(64, 4096, 4096, 4, 0, &small_smem, -1, &p), MARLIN_STATUS_SUCCESS);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_0);
 }
@@ -120,10 +134,15 @@ static void select_forced_config(void **s) {
   (void)s;
   marlin_dense_plan p;
   for (int c = 0; c < MARLIN_TILE_CONFIG_COUNT; ++c) {
-    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &h100, c, &p), MARLIN_STATUS_SUCCESS);
+    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &h100_wgmma, c, &p), MARLIN_STATUS_SUCCESS);
     assert_int_equal(p.config, c);
+    /* a WGMMA config without an sm_90a kernel: refused with a message */
+    const int wgmma = marlin_tile_config_get(c).kind == MARLIN_TILE_WGMMA;
+    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &h100, c, &p),
+                     wgmma ? MARLIN_STATUS_INVALID_VALUE : MARLIN_STATUS_SUCCESS);
+    if (wgmma) assert_non_null(strstr(marlin_last_error(), "90a"));
   }
-  const marlin_device_info no_smem = {132, 1024, 90};
+  const marlin_device_info no_smem = {132, 1024, 90, 1};
   assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &no_smem, -1, &p), MARLIN_STATUS_INVALID_VALUE);
 }
 

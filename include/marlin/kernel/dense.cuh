@@ -5,7 +5,8 @@
 //
 // Structure, top down:
 //   launch_dense<Scheme, T, Tag>   the generated launcher's body: switch over
-//                                  the tile configs of configs.def
+//                                  the tile configs of configs.def (MMA rows:
+//                                  this kernel; WGMMA rows: dense_wgmma.cuh)
 //   dense_kernel<..., tile>        a persistent grid; each CTA walks one
 //                                  stripe of (output tile, k-step) units:
 //                                  (16*MB) x NT tiles, STAGES-deep cp.async
@@ -28,40 +29,12 @@
 
 #include "marlin/kernel/dequant.cuh"
 #include "marlin/kernel/plan.h"
+#include "marlin/kernel/dense_wgmma.cuh"
 #include "marlin/kernel/ptx.cuh"
+#include "marlin/kernel/scheme.cuh"
+#include "marlin/kernel/stripes.cuh"
 
 namespace marlin {
-
-// ---- schemes and activation types ----------------------------------------------
-
-template <marlin_scheme S>
-struct Scheme;
-template <>
-struct Scheme<MARLIN_SCHEME_GPTQ4> {
-  static constexpr int bits = 4, bias = 8;
-  static constexpr bool has_zero = false, act_order = true;
-};
-template <>
-struct Scheme<MARLIN_SCHEME_GPTQ8> {
-  static constexpr int bits = 8, bias = 128;
-  static constexpr bool has_zero = false, act_order = true;
-};
-template <>
-struct Scheme<MARLIN_SCHEME_AWQ4> {
-  static constexpr int bits = 4, bias = 0;
-  static constexpr bool has_zero = true, act_order = false;
-};
-
-template <marlin_dtype A>
-struct Act;
-template <>
-struct Act<MARLIN_DTYPE_FP16> {
-  using type = half;
-};
-template <>
-struct Act<MARLIN_DTYPE_BF16> {
-  using type = __nv_bfloat16;
-};
 
 // ---- tile geometry ------------------------------------------------------------
 
@@ -108,8 +81,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   uint8_t *const sB = sA + STAGES * G::A_STAGE;
   uint8_t *const sS = sB + STAGES * G::B_STAGE;
   uint8_t *const sZ = sS + STAGES * G::S_STAGE;
-  __shared__ int last_cta;
-  __shared__ int64_t part_slot[MARLIN_MAX_TILE_PARTS + 2];  // partial offsets of one tile
+  __shared__ FixupShared fixup;
 
   const T *const A = static_cast<const T *>(p.a);
   const int32_t *const B = static_cast<const int32_t *>(p.b);
@@ -125,10 +97,9 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
 
   // This CTA's stripe: units [u_begin, u_end) of the (tile, k-step) sequence,
   // tile-major, m-tiles fastest (CTAs running together share weight tiles).
+  const Stripes stripes(p.plan);
   const int ksteps = p.plan.ksteps;
-  const int q = p.plan.units_per_cta, r = p.plan.units_extra;
-  auto stripe_begin = [&](int i) { return i * q + min(i, r); };
-  const int u_begin = stripe_begin(blockIdx.x), u_end = u_begin + q + (int(blockIdx.x) < r);
+  const int u_begin = stripes.begin(blockIdx.x), u_end = stripes.end(blockIdx.x);
   int m0 = 0, n0 = 0;  // current tile's first row, first (padded) column
 
   const int gshift = 31 - __clz(p.group_size);                  // group size is a power of 2
@@ -373,16 +344,6 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     }
   };
 
-  float *const partials = reinterpret_cast<float *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_partials);
-  int *const counters = reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters);
-  const int64_t slot_elems = int64_t(G::TM) * NT;
-  // Partial-sum slot of CTA i's segment of tile t: slot 2i for the tile its
-  // stripe starts in, 2i+1 for the tile it ends in (the rest are whole tiles).
-  auto slot_of = [&](int i, int t) -> int { return 2 * i + (stripe_begin(i) / ksteps == t ? 0 : 1); };
-  // The CTA whose stripe holds unit u.
-  const int big = r * (q + 1);  // units of the CTAs with q + 1 units
-  auto cta_of = [&](int u) -> int { return u < big ? u / (q + 1) : r + (u - big) / q; };
-
   // Accumulator element (mb, nt, e): row mb*16 + lane/4 + 8*(e/2),
   // column wn*64 + nt*8 + 2*(lane%4) + e%2, relative to the tile.
   const int row_in_tile = lane >> 2, col_in_tile = wn * 64 + 2 * (lane & 3);
@@ -413,39 +374,6 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
         *reinterpret_cast<T2 *>(C + r * p.ldc + c) = to_vec2(v0, v1, static_cast<T *>(nullptr));
       }
     });
-  };
-
-  // All threads sum the tile flat, 4 columns each: the contributions are
-  // requested 8 at a time before their adds (few L2 round trips), and the adds
-  // run in stripe order, so the result does not depend on which CTA came last.
-  auto reduce_partials = [&](int t, int first, int last) {
-    T *const C = static_cast<T *>(p.c);
-    const T *const bias = static_cast<const T *>(p.bias);
-    const int rows = min(G::TM, p.m - m0);
-    const int count = int(last - first + 1);  // <= MARLIN_MAX_TILE_PARTS + 1 (selector)
-    if (tid < count) part_slot[tid] = int64_t(slot_of(first + tid, t)) * slot_elems;
-    __syncthreads();
-    for (int v = tid; v < rows * (NT / 4); v += THREADS) {
-      const int r = v / (NT / 4), c = (v % (NT / 4)) * 4;
-      if (n0 + c >= p.n) continue;  // n % 8 == 0: a group of 4 is all in or all out
-      const float *const at = partials + r * NT + c;
-      float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
-      for (int j0 = 0; j0 < count; j0 += 8) {
-        float4 part[8];
-#pragma unroll
-        for (int j = 0; j < 8; ++j)
-          if (j0 + j < count) part[j] = __ldcg(reinterpret_cast<const float4 *>(at + part_slot[j0 + j]));
-#pragma unroll
-        for (int j = 0; j < 8; ++j)
-          if (j0 + j < count) sum.x += part[j].x, sum.y += part[j].y, sum.z += part[j].z, sum.w += part[j].w;
-      }
-      if (bias) {
-        const T *const b = bias + n0 + c;
-        sum.x += float(b[0]), sum.y += float(b[1]), sum.z += float(b[2]), sum.w += float(b[3]);
-      }
-      T2 out[2] = {to_vec2(sum.x, sum.y, static_cast<T *>(nullptr)), to_vec2(sum.z, sum.w, static_cast<T *>(nullptr))};
-      *reinterpret_cast<uint2 *>(C + (m0 + r) * p.ldc + n0 + c) = *reinterpret_cast<const uint2 *>(out);
-    }
   };
 
   static_assert(G::KB_WARP >= 2 && G::KB_WARP % 2 == 0, "fragment double buffering needs an even count >= 2");
@@ -558,35 +486,22 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     }
 
     // ---- a part of a tile: fp32 partial; the tile's last segment sums them ----
-    const int me = blockIdx.x;
     if (wk == 0) {
-      float *const mine = partials + int64_t(slot_of(me, t)) * slot_elems;
+      float *const mine = partial_slot<G::TM, NT>(p, stripes, t);
       for_each_pair([&](int r, int c, float v0, float v1) {
         if (m0 + r < p.m) __stcg(reinterpret_cast<float2 *>(mine + r * NT + c), make_float2(v0, v1));
       });
     }
-    const int first = cta_of(t * ksteps), last = cta_of((t + 1) * ksteps - 1);
-    __threadfence();
-    __syncthreads();
-    if (tid == 0) last_cta = atomicAdd(&counters[t], 1) == int(last - first);
-    __syncthreads();
-    if (last_cta) {
-      __threadfence();
-      reduce_partials(t, first, last);
-      if (tid == 0) counters[t] = 0;  // leave the workspace zeroed
-    }
-    __syncthreads();
+    finish_part<T, G::TM, NT, THREADS>(p, stripes, fixup, t, m0, n0);
   }
 }
 
 // ---- launch ----------------------------------------------------------------------
 
-template <class S, class T, int TAG, bool ROW_GROUPS, int MB, int NT, int KT, int THREADS, int STAGES,
-          int CTAS_PER_SM>
-int launch_tile(const marlin_dense_params *p) {
-  auto kernel = dense_kernel<S, T, TAG, ROW_GROUPS, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM>;
-  const marlin_tile_config cfg = {MB, NT, KT, THREADS, STAGES, CTAS_PER_SM, 0};  // step_ns: selector only
-  const int smem = marlin_dense_smem_bytes(cfg, S::bits);
+// Enqueues KERNEL on the persistent grid of p->plan with `smem` bytes of
+// dynamic shared memory.
+template <auto KERNEL, int THREADS, int TAG>
+int launch_kernel(int smem, const marlin_dense_params *p) {
   // The dynamic shared-memory limit is per function and device: raise it once.
   static std::atomic<uint64_t> raised{0};
   int dev = 0;
@@ -594,7 +509,7 @@ int launch_tile(const marlin_dense_params *p) {
   if (err != cudaSuccess) return err;
   const uint64_t bit = dev < 64 ? (uint64_t(1) << dev) : 0;
   if (!bit || !(raised.load(std::memory_order_relaxed) & bit)) {
-    err = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+    err = cudaFuncSetAttribute(KERNEL, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
     if (err != cudaSuccess) return err;
     raised.fetch_or(bit, std::memory_order_relaxed);
   }
@@ -608,15 +523,33 @@ int launch_tile(const marlin_dense_params *p) {
   attr[0].val.programmaticStreamSerializationAllowed = 1;
   lc.attrs = attr;
   lc.numAttrs = p->programmatic && TAG >= 900 ? 1 : 0;  // griddepcontrol is sm90+
-  return cudaLaunchKernelEx(&lc, kernel, *p);
+  return cudaLaunchKernelEx(&lc, KERNEL, *p);
+}
+
+// One row of configs.def. WGMMA rows exist only in sm_90a builds (TAG 901)
+// and not for per-row groups; the selector never picks them elsewhere.
+template <int KIND, class S, class T, int TAG, bool ROW_GROUPS, int MB, int NT, int KT, int THREADS, int STAGES,
+          int CTAS_PER_SM>
+int launch_tile(const marlin_dense_params *p) {
+  const marlin_tile_config cfg = {KIND, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM, 0};  // step_ns: selector only
+  const int smem = marlin_dense_smem_bytes(cfg, S::bits);
+  if constexpr (KIND == MARLIN_TILE_MMA) {
+    return launch_kernel<dense_kernel<S, T, TAG, ROW_GROUPS, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM>, THREADS,
+                         TAG>(smem, p);
+  } else if constexpr (TAG == 901 && !ROW_GROUPS) {
+    static_assert(THREADS % 128 == 0, "configs.def: WGMMA threads are whole warpgroups");
+    return launch_kernel<wgmma_kernel<S, T, TAG, 16 * MB, NT, KT, STAGES, THREADS / 128, CTAS_PER_SM>, THREADS, TAG>(smem, p);
+  } else {
+    return cudaErrorInvalidValue;
+  }
 }
 
 template <class S, class T, int TAG, bool ROW_GROUPS>
 int launch_config(const marlin_dense_params *p) {
   switch (p->plan.config) {
-#define MARLIN_TILE(id, mb, nt, kt, th, st, cps, ns) \
-  case id:                                           \
-    return launch_tile<S, T, TAG, ROW_GROUPS, mb, nt, kt, th, st, cps>(p);
+#define MARLIN_TILE(id, kind, mb, nt, kt, th, st, cps, ns) \
+  case id:                                                 \
+    return launch_tile<MARLIN_TILE_##kind, S, T, TAG, ROW_GROUPS, mb, nt, kt, th, st, cps>(p);
 #include "marlin/kernel/configs.def"
 #undef MARLIN_TILE
     default:

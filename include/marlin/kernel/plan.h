@@ -16,7 +16,11 @@ extern "C" {
 /* Most stripes one output tile is cut into (the selector keeps to it). */
 #define MARLIN_MAX_TILE_PARTS 16
 
+/* The kernel family of a tile config (configs.def). */
+typedef enum marlin_tile_kind { MARLIN_TILE_MMA = 0, MARLIN_TILE_WGMMA = 1 } marlin_tile_kind;
+
 typedef struct marlin_tile_config {
+  int32_t kind; /* marlin_tile_kind */
   int32_t m_blocks, n_tile, k_tile, threads, stages, ctas_per_sm, step_ns;
 } marlin_tile_config;
 
@@ -29,7 +33,7 @@ enum {
 
 static inline marlin_tile_config marlin_tile_config_get(int id) {
   static const marlin_tile_config table[] = {
-#define MARLIN_TILE(id, mb, nt, kt, th, st, cps, ns) {mb, nt, kt, th, st, cps, ns},
+#define MARLIN_TILE(id, kind, mb, nt, kt, th, st, cps, ns) {MARLIN_TILE_##kind, mb, nt, kt, th, st, cps, ns},
 #include "marlin/kernel/configs.def"
 #undef MARLIN_TILE
   };
@@ -82,13 +86,16 @@ typedef struct marlin_dense_params {
 typedef int (*marlin_dense_launch_fn)(const marlin_dense_params *params);
 
 /* Bytes of dynamic shared memory the dense kernel uses for config c with
- * bits-wide weights (4 or 8). Must match include/marlin/kernel/dense.cuh. */
+ * bits-wide weights (4 or 8). Must match include/marlin/kernel/dense.cuh and
+ * dense_wgmma.cuh (WGMMA: the same stages, no reduction buffer, and 1024
+ * bytes of slack to align the swizzled activations). */
 static inline int32_t marlin_dense_smem_bytes(marlin_tile_config c, int bits) {
   int32_t a_stage = 16 * c.m_blocks * c.k_tile * 2;         /* fp16/bf16 A      */
   int32_t b_stage = c.k_tile * c.n_tile * bits / 8;         /* packed weights   */
   int32_t s_stage = (c.k_tile / 16) * c.n_tile * 2;         /* <= k_tile/16 scale rows */
   int32_t z_stage = (c.k_tile / 16) * c.n_tile / 2;         /* int4 zero points */
   int32_t pipe = c.stages * (a_stage + b_stage + s_stage + z_stage);
+  if (c.kind == MARLIN_TILE_WGMMA) return pipe + 1024;
   int32_t warps_k = c.threads / 32 / (c.n_tile / 64);
   int32_t red = (warps_k - 1) * 16 * c.m_blocks * c.n_tile * 4; /* fp32 partials */
   return pipe > red ? pipe : red;

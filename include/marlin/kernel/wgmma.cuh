@@ -1,5 +1,5 @@
-// sm_90a warpgroup MMA (wgmma) primitives for the Hopper path (not used by a
-// kernel yet; tests/gpu/test_wgmma.cu checks them on the GPU).
+// sm_90a warpgroup MMA (wgmma) primitives for the Hopper path
+// (dense_wgmma.cuh; tests/gpu/test_wgmma.cu checks them on the GPU).
 //
 // The form the Hopper path uses ("operand swap", docs/hopper.md): the
 // dequantized weights are wgmma's register operand A (64 output columns x
@@ -13,6 +13,9 @@
 //   B descriptor: start address, LBO (byte offset between 8 x 16-byte core
 //     matrices adjacent in K), SBO (adjacent in N), swizzle mode.
 #pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 
 #include <cstdint>
 
@@ -42,16 +45,67 @@ __device__ __forceinline__ void fence_shared_for_async() {
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
 
-// D (64 x 16, fp32) (+)= A (registers, fp16) * B (descriptor, fp16, K-major).
-// accumulate = 0 ignores D's old value.
-__device__ __forceinline__ void mma_m64n16k16_rs_f16(float (&d)[8], const uint32_t (&a)[4], uint64_t b,
-                                                     int accumulate) {
-  asm volatile(
-      "{\n.reg .pred p;\nsetp.ne.b32 p, %13, 0;\n"
-      "wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 "
-      "{%0, %1, %2, %3, %4, %5, %6, %7}, {%8, %9, %10, %11}, %12, p, 1, 1, 0;\n}\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));
+// D (64 x N, fp32) (+)= A (registers, 16-bit) * B (descriptor, 16-bit,
+// K-major), N = 16, 64, 128 or 256; accumulate = 0 ignores D's old value.
+// The accumulator operand lists are written out (inline asm cannot count);
+// MARLIN_WGMMA_D8(i) names d[i .. i+7].
+#define MARLIN_WGMMA_D8(i)                                                                              \
+  "+f"(d[i]), "+f"(d[i + 1]), "+f"(d[i + 2]), "+f"(d[i + 3]), "+f"(d[i + 4]), "+f"(d[i + 5]), "+f"(d[i + 6]), \
+      "+f"(d[i + 7])
+#define MARLIN_WGMMA_D32(i) MARLIN_WGMMA_D8(i), MARLIN_WGMMA_D8(i + 8), MARLIN_WGMMA_D8(i + 16), MARLIN_WGMMA_D8(i + 24)
+#define MARLIN_WGMMA_OUT16 MARLIN_WGMMA_D8(0)
+#define MARLIN_WGMMA_OUT64 MARLIN_WGMMA_D32(0)
+#define MARLIN_WGMMA_OUT128 MARLIN_WGMMA_D32(0), MARLIN_WGMMA_D32(32)
+#define MARLIN_WGMMA_OUT256 MARLIN_WGMMA_D32(0), MARLIN_WGMMA_D32(32), MARLIN_WGMMA_D32(64), MARLIN_WGMMA_D32(96)
+#define MARLIN_WGMMA_REGS16 \
+  "%0, %1, %2, %3, %4, %5, %6, %7"
+#define MARLIN_WGMMA_REGS64 \
+  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, " \
+  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
+#define MARLIN_WGMMA_REGS128 \
+  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, " \
+  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, " \
+  "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, " \
+  "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63"
+#define MARLIN_WGMMA_REGS256 \
+  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, " \
+  "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31, " \
+  "%32, %33, %34, %35, %36, %37, %38, %39, %40, %41, %42, %43, %44, %45, %46, %47, " \
+  "%48, %49, %50, %51, %52, %53, %54, %55, %56, %57, %58, %59, %60, %61, %62, %63, " \
+  "%64, %65, %66, %67, %68, %69, %70, %71, %72, %73, %74, %75, %76, %77, %78, %79, " \
+  "%80, %81, %82, %83, %84, %85, %86, %87, %88, %89, %90, %91, %92, %93, %94, %95, " \
+  "%96, %97, %98, %99, %100, %101, %102, %103, %104, %105, %106, %107, %108, %109, %110, %111, " \
+  "%112, %113, %114, %115, %116, %117, %118, %119, %120, %121, %122, %123, %124, %125, %126, %127"
+
+template <int N, class T>
+struct MmaRs;
+// One specialization per (N, 16-bit type): %0 .. %(N/2 - 1) are D, then the 4
+// A registers, the descriptor and the accumulate flag.
+#define MARLIN_WGMMA_RS(N, TYPE, PTX_TYPE, A0, A1, A2, A3, DESC, FLAG)                                        \
+  template <>                                                                                                 \
+  struct MmaRs<N, TYPE> {                                                                                     \
+    __device__ __forceinline__ static void run(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b,         \
+                                               int accumulate) {                                              \
+      asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %" #FLAG ", 0;\n"                                        \
+                   "wgmma.mma_async.sync.aligned.m64n" #N "k16.f32." PTX_TYPE "." PTX_TYPE " {" MARLIN_WGMMA_REGS##N \
+                   "}, {%" #A0 ", %" #A1 ", %" #A2 ", %" #A3 "}, %" #DESC ", p, 1, 1, 0;\n}\n"                    \
+                   : MARLIN_WGMMA_OUT##N                                                                      \
+                   : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(b), "r"(accumulate));                   \
+    }                                                                                                         \
+  };
+MARLIN_WGMMA_RS(16, half, "f16", 8, 9, 10, 11, 12, 13)
+MARLIN_WGMMA_RS(16, __nv_bfloat16, "bf16", 8, 9, 10, 11, 12, 13)
+MARLIN_WGMMA_RS(64, half, "f16", 32, 33, 34, 35, 36, 37)
+MARLIN_WGMMA_RS(64, __nv_bfloat16, "bf16", 32, 33, 34, 35, 36, 37)
+MARLIN_WGMMA_RS(128, half, "f16", 64, 65, 66, 67, 68, 69)
+MARLIN_WGMMA_RS(128, __nv_bfloat16, "bf16", 64, 65, 66, 67, 68, 69)
+MARLIN_WGMMA_RS(256, half, "f16", 128, 129, 130, 131, 132, 133)
+MARLIN_WGMMA_RS(256, __nv_bfloat16, "bf16", 128, 129, 130, 131, 132, 133)
+#undef MARLIN_WGMMA_RS
+
+template <int N, class T>
+__device__ __forceinline__ void mma_rs(float (&d)[N / 2], const uint32_t (&a)[4], uint64_t b, int accumulate) {
+  MmaRs<N, T>::run(d, a, b, accumulate);
 }
 
 }  // namespace wgmma

@@ -1,0 +1,322 @@
+// The dense GEMM on Hopper (sm_90a): the problem, packed weights, plan and
+// fix-up of the mma.sync family (dense.cuh), with the tensor-core work done by
+// warpgroup MMAs. docs/hopper.md has the design; in short, the operand swap:
+//   D[64 columns][TM tokens] += dequant(W)ᵀ (registers, wgmma's A)
+//                               · Aᵀ (activations in shared memory, wgmma's B)
+// so one dequantized weight fragment feeds TM tokens and the token count is
+// wgmma's N.
+//
+//   wgmma_kernel<S, T, TM, NT, KT, STAGES>
+//     a persistent grid over the same stripes of (tile, k-step) units as the
+//     mma.sync kernel; tile = TM tokens x NT columns; one warpgroup per CTA,
+//     NT / 64 wgmma row blocks; the warpgroup copies its stages by cp.async
+//     (weights, scales and zero points as in dense.cuh; activations into
+//     128-byte-swizzled K-major rows, one 64-k atom after another), then per
+//     stage dequantizes every k16 block into registers and issues the
+//     stage's wgmmas back to back.
+//
+// Why one warpgroup per CTA and a whole stage per batch: ptxas serializes
+// wgmmas whose register operands are written while earlier wgmmas are in
+// flight (C7513), so a warpgroup cannot overlap its own dequantization with
+// its MMAs. Two independent CTAs per SM can: one dequantizes while the
+// other's batch runs (measured, docs/hopper.md).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "marlin/kernel/dequant.cuh"
+#include "marlin/kernel/plan.h"
+#include "marlin/kernel/ptx.cuh"
+#include "marlin/kernel/scheme.cuh"
+#include "marlin/kernel/stripes.cuh"
+#include "marlin/kernel/wgmma.cuh"
+
+namespace marlin {
+
+template <int TM, int NT, int KT, int STAGES, int BITS, int WGS>
+struct WgTile {
+  static constexpr int MW = NT / 64 / WGS;      // 64-column wgmma row blocks per warpgroup
+  static constexpr int BATCH = KT / 16 < 8 / MW ? KT / 16 : 8 / MW;  // k16 blocks per wgmma batch (32 fragment registers)
+  static constexpr int THREADS = 128 * WGS;     // WGS warpgroups
+  static constexpr int KB = KT / 16;            // k16 blocks per stage
+  static constexpr int LOG2_KT = KT == 64 ? 6 : KT == 128 ? 7 : KT == 256 ? 8 : -1;
+  static constexpr int W64 = BITS == 4 ? 128 : 256;  // packed words per 64 columns of a k16 row
+  static constexpr int B_ROW_CHUNKS = NT / 64 * W64 / 4;  // 16-byte chunks per k16 row of the tile
+  // shared memory per stage (bytes); marlin_dense_smem_bytes() mirrors this
+  static constexpr int A_STAGE = TM * KT * 2;   // KT/64 atoms of TM 128-byte rows
+  static constexpr int B_STAGE = KT * NT * BITS / 8;
+  static constexpr int S_STAGE = KB * NT * 2;
+  static constexpr int Z_STAGE = KB * NT / 2;
+  static_assert(TM == 64 || TM == 128 || TM == 256, "wgmma N: 64, 128 or 256 tokens");
+  static_assert(MW == 1 || MW == 2 || MW == 4, "a warp's words of a 64-column block: 1, 2 or 4");
+  static_assert(NT % 64 == 0 && KT % 64 == 0 && LOG2_KT > 0, "tile: 64-column and 64-k multiples");
+  static_assert(KB * B_ROW_CHUNKS % THREADS == 0 && TM * KT / 8 % THREADS == 0, "loads must split evenly");
+  static_assert(KB * NT / 8 <= THREADS, "one thread per 16 bytes of a stage's scales");
+  static_assert(STAGES >= 3, "the main loop waits for the stage after the current one");
+};
+
+// N words from shared memory in the widest loads (p aligned to 4 N bytes, at most 16).
+template <int N>
+__device__ __forceinline__ void lds(uint32_t (&r)[N], const void *p) {
+  if constexpr (N % 4 == 0) {
+#pragma unroll
+    for (int i = 0; i < N / 4; ++i) {
+      const uint4 v = static_cast<const uint4 *>(p)[i];
+      r[4 * i] = v.x, r[4 * i + 1] = v.y, r[4 * i + 2] = v.z, r[4 * i + 3] = v.w;
+    }
+  } else if constexpr (N == 2) {
+    const uint2 v = *static_cast<const uint2 *>(p);
+    r[0] = v.x, r[1] = v.y;
+  } else {
+    static_assert(N == 1, "1, 2 or a multiple of 4 words");
+    r[0] = *static_cast<const uint32_t *>(p);
+  }
+}
+
+template <class S, class T, int TAG, int TM, int NT, int KT, int STAGES, int WGS, int CTAS_PER_SM>
+__global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THREADS, CTAS_PER_SM)
+    wgmma_kernel(const marlin_dense_params p) {
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+  using G = WgTile<TM, NT, KT, STAGES, S::bits, WGS>;
+  using T2 = typename Vec2<T>::type;
+  constexpr int THREADS = G::THREADS;
+
+  // wgmma's swizzled operand wants 1024-byte alignment: the launcher adds
+  // 1024 bytes of slack.
+  extern __shared__ uint8_t smem_raw[];
+  uint8_t *const smem = reinterpret_cast<uint8_t *>(
+      (reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
+  uint8_t *const sA = smem;
+  uint8_t *const sB = sA + STAGES * G::A_STAGE;
+  uint8_t *const sS = sB + STAGES * G::B_STAGE;
+  uint8_t *const sZ = sS + STAGES * G::S_STAGE;
+  __shared__ FixupShared fixup;
+
+  const T *const A = static_cast<const T *>(p.a);
+  const int32_t *const B = static_cast<const int32_t *>(p.b);
+  const T *const scales = static_cast<const T *>(p.scales);
+  const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
+
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+  const int w = warp;  // (its rank in its warpgroup, w % 4, is its wgmma row block's rows 16 (w % 4) ..)
+
+  ptx::launch_dependents();
+
+  const Stripes stripes(p.plan);
+  const int ksteps = p.plan.ksteps;
+  const int u_begin = stripes.begin(blockIdx.x), u_end = stripes.end(blockIdx.x);
+  int m0 = 0, n0 = 0;
+
+  const int gshift = 31 - __clz(p.group_size);
+  const int num_groups = max(1, p.k >> gshift);
+  const int srows = gshift >= G::LOG2_KT ? 1 : KT >> gshift;
+  const int kb_rows = p.k_pad / 16;
+  const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
+
+  // ---- global -> shared, one stage: weights, scales, zero points (the
+  // layout of dense.cuh's stages) ----
+  auto load_weights = [&](int step, int slot) {
+    const int k0 = step * KT;
+    uint8_t *const dB = sB + slot * G::B_STAGE;
+#pragma unroll
+    for (int i = 0; i < G::KB * G::B_ROW_CHUNKS / THREADS; ++i) {
+      const int c = tid + i * THREADS;
+      const int kb = c / G::B_ROW_CHUNKS, cc = c % G::B_ROW_CHUNKS;
+      const int grow = k0 / 16 + kb, nb = n0 / 64 + cc / (G::W64 / 4);
+      const bool ok = grow < kb_rows && nb < p.n_pad / 64;
+      const int32_t *src = B + grow * b_row_words + (n0 / 64) * G::W64 + cc * 4;
+      ptx::cp_async16(dB + c * 16, ok ? src : B, ok);
+    }
+    const int g0 = k0 >> gshift;
+    T *const dS = reinterpret_cast<T *>(sS + slot * G::S_STAGE);
+    if (tid < srows * (NT / 8)) {
+      const int r = tid / (NT / 8), cc = tid % (NT / 8);
+      const int g = g0 + r, col = n0 + cc * 8;
+      const bool ok = g < num_groups && col < p.n_pad;
+      ptx::cp_async16(dS + r * NT + cc * 8, ok ? scales + int64_t(g) * p.n_pad + col : scales, ok);
+    }
+    if constexpr (S::has_zero) {
+      int32_t *const dZ = reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE);
+      if (tid < srows * (NT / 32)) {
+        const int r = tid / (NT / 32), cc = tid % (NT / 32);
+        const int g = g0 + r, word = n0 / 8 + cc * 4;
+        const bool ok = g < num_groups && word < p.n_pad / 8;
+        ptx::cp_async16(dZ + r * (NT / 8) + cc * 4, ok ? zeros + int64_t(g) * (p.n_pad / 8) + word : zeros, ok);
+      }
+    }
+  };
+
+  // ---- global -> shared, one stage: activations, K-major with 128-byte
+  // swizzle: token row r of atom a (k 64a .. 64a + 63) at a*TM*128 + r*128,
+  // its 16-byte chunk c at c ^ (r % 8); rows past m are zeros ----
+  auto load_act = [&](int step, int slot) {
+    const int k0 = step * KT;
+    T *const dA = reinterpret_cast<T *>(sA + slot * G::A_STAGE);
+#pragma unroll
+    for (int i = 0; i < TM * KT / 8 / THREADS; ++i) {
+      const int c = tid + i * THREADS;
+      const int row = c / (KT / 8), ch = c % (KT / 8);
+      const int gr = m0 + row, gk = k0 + ch * 8;
+      const bool ok = gr < p.m && gk < p.k;
+      ptx::cp_async16(dA + (ch / 8) * TM * 64 + row * 64 + (((ch % 8) ^ (row & 7)) * 8),
+                      ok ? A + int64_t(gr) * p.lda + gk : A, ok);
+    }
+  };
+
+  // ---- shared -> registers: k16 block kb of this warp's columns,
+  // dequantized and scaled, as wgmma A fragments (docs/hopper.md). Warp w
+  // takes words j0 .. j0 + MW - 1 (j0 = w MW % 4) of the lane's 4 words per
+  // k16 row of 64-column block w MW / 4 (layout.md): one 4 MW-byte load, as
+  // the mma.sync kernel's 16-byte one when MW = 4. Word j0 + i, dequantized,
+  // is warp w's fragment of wgmma row block i: {a0, a1, a2, a3} = {v0, v2,
+  // v1, v3}, rows (g, g + 8) = tile columns 16 (w MW + i) + g (+ 8) ----
+  constexpr int MW = G::MW;
+  const int b64 = w * MW / 4, j0 = (w * MW) % 4;
+  auto dequant_block = [&](uint32_t (&a)[MW][4], int slot, int kb) {
+    const uint8_t *const tB = sB + slot * G::B_STAGE;
+    const int srow = gshift >= G::LOG2_KT ? 0 : (kb * 16) >> gshift;
+    const T *const tS = reinterpret_cast<const T *>(sS + slot * G::S_STAGE);
+    uint32_t sw[MW];  // word i: scales of columns c + 16j, c + 16j + 8 (j = j0 + i, c = lane / 4)
+    lds(sw, tS + srow * NT + b64 * 64 + (lane >> 2) * 8 + 2 * j0);
+    if constexpr (S::bits == 4) {
+      uint32_t words[MW];
+      lds(words, tB + (kb * G::B_ROW_CHUNKS + b64 * 32 + lane) * 16 + j0 * 4);
+      [[maybe_unused]] Zeros4<T> z;
+      if constexpr (S::has_zero)
+        z = zeros4(reinterpret_cast<const uint32_t *>(sZ + slot * G::Z_STAGE)[srow * (NT / 8) + b64 * 8 + (lane >> 2)],
+                   static_cast<T *>(nullptr));
+#pragma unroll
+      for (int i = 0; i < MW; ++i) {
+        Offset4<T> za, zb;
+        if constexpr (S::has_zero) {
+          za = z.a(j0 + i);
+          zb = z.b(j0 + i);
+        } else {
+          za = zb = offset4(T(float(S::bias)));
+        }
+        const T2 s2 = as_vec2<T2>(sw[i]), sa = broadcast2(s2.x), sb = broadcast2(s2.y);
+        T2 v[4];
+        dequant4(words[i], za, zb, v);
+        a[i][0] = as_u32(__hmul2(v[0], sa));
+        a[i][1] = as_u32(__hmul2(v[2], sb));
+        a[i][2] = as_u32(__hmul2(v[1], sa));
+        a[i][3] = as_u32(__hmul2(v[3], sb));
+      }
+    } else {
+      // words 2j, 2j + 1 of the lane's 8 (n8 tiles 2j, 2j + 1): 8 MW bytes
+      uint32_t words[2 * MW];
+      lds(words, tB + (kb * G::B_ROW_CHUNKS + b64 * 64 + 2 * lane) * 16 + j0 * 8);
+#pragma unroll
+      for (int i = 0; i < MW; ++i) {
+        const T2 s2 = as_vec2<T2>(sw[i]), sa = broadcast2(s2.x), sb = broadcast2(s2.y);
+        T2 v[2], u[2];
+        dequant8(words[2 * i], v);
+        dequant8(words[2 * i + 1], u);
+        a[i][0] = as_u32(__hmul2(v[0], sa));
+        a[i][1] = as_u32(__hmul2(u[0], sb));
+        a[i][2] = as_u32(__hmul2(v[1], sa));
+        a[i][3] = as_u32(__hmul2(u[1], sb));
+      }
+    }
+  };
+  // B operand of k16 block kb: atom kb / 4, 32 bytes per k16 inside it.
+  auto act_desc = [&](int slot, int kb) {
+    return wgmma::smem_desc(sA + slot * G::A_STAGE + (kb / 4) * TM * 128 + (kb % 4) * 32, 16, 1024,
+                            wgmma::SWIZZLE_128B);
+  };
+
+  float acc[MW][TM / 2];  // acc[i][4j + 2h + e]: token 8j + 2t + e, column 16 (w MW + i) + g + 8h
+  const int g = lane >> 2, t4 = lane & 3;
+  // Calls f(row, column, value) per accumulator element, relative to the tile.
+  auto for_each = [&](auto &&f) {
+#pragma unroll
+    for (int i = 0; i < MW; ++i)
+#pragma unroll
+      for (int j = 0; j < TM / 8; ++j)
+#pragma unroll
+        for (int h = 0; h < 2; ++h)
+#pragma unroll
+          for (int e = 0; e < 2; ++e) f(8 * j + 2 * t4 + e, 16 * (w * MW + i) + g + 8 * h, acc[i][4 * j + 2 * h + e]);
+  };
+
+  bool first_segment = true;
+  for (int u = u_begin; u < u_end;) {
+    const int t = u / ksteps;
+    const int step_begin = u - t * ksteps;
+    const int step_end = min(ksteps, step_begin + (u_end - u));
+    u += step_end - step_begin;
+    m0 = (t % p.plan.m_tiles) * TM;
+    n0 = (t / p.plan.m_tiles) * NT;
+
+    __syncthreads();  // the previous segment's reads of the stage slots are done
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s)
+      if (step_begin + s < step_end) load_weights(step_begin + s, s);
+    if (first_segment) ptx::wait_prior_grids();
+    first_segment = false;
+#pragma unroll
+    for (int s = 0; s < STAGES - 1; ++s) {
+      if (step_begin + s < step_end) load_act(step_begin + s, s);
+      ptx::cp_async_commit();
+    }
+    ptx::cp_async_wait<STAGES - 2>();
+    wgmma::fence_shared_for_async();
+    __syncthreads();
+
+    // ---- main loop, per stage, in batches of BATCH k16 blocks: dequantize
+    // the batch, issue its wgmmas, wait for them. During the stage's first
+    // batch: wait for the next stage, free the previous stage's slot (the
+    // barrier: every warp is past its reads) and start the load STAGES - 1
+    // ahead ----
+    int slot = 0;
+    for (int step = step_begin; step < step_end; ++step) {
+#pragma unroll
+      for (int kb0 = 0; kb0 < G::KB; kb0 += G::BATCH) {
+        uint32_t frag[G::BATCH][MW][4];
+#pragma unroll
+        for (int kb = 0; kb < G::BATCH; ++kb) dequant_block(frag[kb], slot, kb0 + kb);
+        wgmma::fence();
+#pragma unroll
+        for (int kb = 0; kb < G::BATCH; ++kb)
+#pragma unroll
+          for (int i = 0; i < MW; ++i)
+            wgmma::mma_rs<TM, T>(acc[i], frag[kb][i], act_desc(slot, kb0 + kb), step > step_begin || kb0 + kb > 0);
+        wgmma::commit();
+        if (kb0 == 0) {
+          ptx::cp_async_wait<STAGES - 3>();  // the next stage has landed (this thread's copies)
+          wgmma::fence_shared_for_async();
+          __syncthreads();
+          const int next = step + STAGES - 1;
+          if (next < step_end) {
+            const int nslot = slot == 0 ? STAGES - 1 : slot - 1;
+            load_weights(next, nslot);
+            load_act(next, nslot);
+          }
+          ptx::cp_async_commit();
+        }
+        wgmma::wait<0>();
+      }
+      slot = slot == STAGES - 1 ? 0 : slot + 1;
+    }
+    wgmma::wait<0>();
+    ptx::cp_async_wait<0>();
+
+    if (step_begin == 0 && step_end == ksteps) {  // a whole tile: write C
+      T *const C = static_cast<T *>(p.c);
+      const T *const bias = static_cast<const T *>(p.bias);
+      for_each([&](int r, int c, float v) {
+        r += m0, c += n0;
+        if (r < p.m && c < p.n) C[int64_t(r) * p.ldc + c] = T(bias ? v + float(bias[c]) : v);
+      });
+      continue;
+    }
+    float *const mine = partial_slot<TM, NT>(p, stripes, t);
+    for_each([&](int r, int c, float v) {
+      if (m0 + r < p.m) __stcg(mine + r * NT + c, v);
+    });
+    finish_part<T, TM, NT, THREADS>(p, stripes, fixup, t, m0, n0);
+  }
+#endif
+}
+
+}  // namespace marlin

@@ -1,0 +1,103 @@
+// The persistent grid's work split and the fix-up of output tiles cut by
+// stripe boundaries (plan.h), shared by the dense kernel families (dense.cuh,
+// dense_wgmma.cuh). A kernel writes its part of a cut tile as fp32 partials,
+// row-major TM x NT, into its slot (partial_slot) and calls finish_part; the
+// last of the tile's CTAs sums every part in stripe order (deterministic)
+// and writes C.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "marlin/kernel/dequant.cuh"
+#include "marlin/kernel/plan.h"
+
+namespace marlin {
+
+// CTA i's stripe: units [begin(i), end(i)) of the (tile, k-step) sequence.
+struct Stripes {
+  int q, r, ksteps;
+  __device__ explicit Stripes(const marlin_dense_plan &plan)
+      : q(plan.units_per_cta), r(plan.units_extra), ksteps(plan.ksteps) {}
+  __device__ int begin(int i) const { return i * q + min(i, r); }
+  __device__ int end(int i) const { return begin(i) + q + (i < r); }
+  // Partial-sum slot of CTA i's segment of tile t: slot 2i for the tile its
+  // stripe starts in, 2i+1 for the tile it ends in (the rest are whole tiles).
+  __device__ int slot_of(int i, int t) const { return 2 * i + (begin(i) / ksteps == t ? 0 : 1); }
+  // The CTA whose stripe holds unit u.
+  __device__ int cta_of(int u) const {
+    const int big = r * (q + 1);  // units of the CTAs with q + 1 units
+    return u < big ? u / (q + 1) : r + (u - big) / q;
+  }
+};
+
+// The fix-up's shared memory (static, per CTA).
+struct FixupShared {
+  int last_cta;
+  int64_t part_slot[MARLIN_MAX_TILE_PARTS + 2];  // partial offsets of one tile
+};
+
+template <int TM, int NT>
+__device__ __forceinline__ float *partial_slot(const marlin_dense_params &p, const Stripes &s, int t) {
+  float *const partials = reinterpret_cast<float *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_partials);
+  return partials + int64_t(s.slot_of(blockIdx.x, t)) * (int64_t(TM) * NT);
+}
+
+// All threads sum the tile flat, 4 columns each: the contributions are
+// requested 8 at a time before their adds (few L2 round trips), and the adds
+// run in stripe order, so the result does not depend on which CTA came last.
+template <class T, int TM, int NT, int THREADS>
+__device__ void sum_partials(const marlin_dense_params &p, const Stripes &s, FixupShared &sh, int t,
+                             int first, int last, int m0, int n0) {
+  using T2 = typename Vec2<T>::type;
+  const float *const partials =
+      reinterpret_cast<const float *>(static_cast<const uint8_t *>(p.workspace) + p.plan.ws_partials);
+  T *const C = static_cast<T *>(p.c);
+  const T *const bias = static_cast<const T *>(p.bias);
+  const int tid = threadIdx.x;
+  const int rows = min(TM, p.m - m0);
+  const int count = last - first + 1;  // <= MARLIN_MAX_TILE_PARTS + 1 (selector)
+  if (tid < count) sh.part_slot[tid] = int64_t(s.slot_of(first + tid, t)) * (int64_t(TM) * NT);
+  __syncthreads();
+  for (int v = tid; v < rows * (NT / 4); v += THREADS) {
+    const int r = v / (NT / 4), c = (v % (NT / 4)) * 4;
+    if (n0 + c >= p.n) continue;  // n % 8 == 0: a group of 4 is all in or all out
+    const float *const at = partials + r * NT + c;
+    float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
+    for (int j0 = 0; j0 < count; j0 += 8) {
+      float4 part[8];
+#pragma unroll
+      for (int j = 0; j < 8; ++j)
+        if (j0 + j < count) part[j] = __ldcg(reinterpret_cast<const float4 *>(at + sh.part_slot[j0 + j]));
+#pragma unroll
+      for (int j = 0; j < 8; ++j)
+        if (j0 + j < count) sum.x += part[j].x, sum.y += part[j].y, sum.z += part[j].z, sum.w += part[j].w;
+    }
+    if (bias) {
+      const T *const b = bias + n0 + c;
+      sum.x += float(b[0]), sum.y += float(b[1]), sum.z += float(b[2]), sum.w += float(b[3]);
+    }
+    T2 out[2] = {to_vec2(sum.x, sum.y, static_cast<T *>(nullptr)), to_vec2(sum.z, sum.w, static_cast<T *>(nullptr))};
+    *reinterpret_cast<uint2 *>(C + (m0 + r) * p.ldc + n0 + c) = *reinterpret_cast<const uint2 *>(out);
+  }
+}
+
+// Called by every thread once this CTA's partial of tile t (rows from m0,
+// columns from n0) is written: the tile's last CTA to arrive sums the parts.
+template <class T, int TM, int NT, int THREADS>
+__device__ void finish_part(const marlin_dense_params &p, const Stripes &s, FixupShared &sh, int t, int m0,
+                            int n0) {
+  int *const counters = reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters);
+  const int first = s.cta_of(t * s.ksteps), last = s.cta_of((t + 1) * s.ksteps - 1);
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) sh.last_cta = atomicAdd(&counters[t], 1) == last - first;
+  __syncthreads();
+  if (sh.last_cta) {
+    __threadfence();
+    sum_partials<T, TM, NT, THREADS>(p, s, sh, t, first, last, m0, n0);
+    if (threadIdx.x == 0) counters[t] = 0;  // leave the workspace zeroed
+  }
+  __syncthreads();
+}
+
+}  // namespace marlin
