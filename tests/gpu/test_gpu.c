@@ -6,6 +6,7 @@
 
 #include "gpu_probe.h"
 #include "marlin/marlin.h"
+#include "marlin/kernel/plan.h" /* MARLIN_TILE_CONFIG_COUNT */
 #include "marlin/marlin_ref.h"
 #include "test_main.h"
 
@@ -123,6 +124,9 @@ static void repack_rejects_bad_arguments(void **state) {
  * CPU reference of the dequantized weights. tp > 0: act-order on a K shard
  * (is_k_full = 0): the layer has tp * k rows, this rank holds rows k .. 2k - 1
  * of it and the layer's whole scale tensor (any of its groups may occur). */
+/* >= 0: the tile config the next gemm_case forces (marlin_options.tile_config) */
+static int forced_config = -1;
+
 static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t n, int64_t k,
                       int32_t group, int act_order, int tp) {
   if (!marlin_is_compiled(scheme, act, 0)) {
@@ -177,10 +181,13 @@ static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t
   cudaMemset(d_c, 0xff, 2 * m * n); /* NaN poison */
   marlin_gemm_desc desc = {scheme, act, act, m, n, k, group, act_order, act_order && !tp};
   marlin_gemm_args args = {d_a, k, d_b, d_ps, d_pz, d_perm, d_gidx, NULL, NULL, NULL, d_c, n};
+  marlin_options options;
+  marlin_options_init(&options);
+  options.tile_config = forced_config;
   size_t ws_bytes = 0;
-  assert_int_equal(marlin_gemm_workspace_size(&desc, NULL, -1, &ws_bytes), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_gemm_workspace_size(&desc, &options, -1, &ws_bytes), MARLIN_STATUS_SUCCESS);
   cudaMalloc(&ws, ws_bytes + 256), cudaMemset(ws, 0, ws_bytes + 256);
-  assert_int_equal(marlin_gemm(&desc, &args, NULL, ws, ws_bytes, 0), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_gemm(&desc, &args, &options, ws, ws_bytes, 0), MARLIN_STATUS_SUCCESS);
   uint16_t *hc = download(d_c, 2 * m * n);
   double *ref = malloc(sizeof(double) * m * n);
   marlin_ref_gemm(fa, k, wd + off * n, NULL, m, n, k, ref);
@@ -206,6 +213,24 @@ static void gemm_gptq4_act_order_shard(void **s) { (void)s; gemm_case(MARLIN_SCH
 static void gemm_gptq8_bf16_act_order_shard(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_BF16, 3, 520, 384, 32, 1, 2); }
 static void gemm_gptq8_fp16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 65, 384, 512, 32, 0, 0); }
 static void gemm_awq4_bf16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_BF16, 1, 2048, 4096, 128, 0, 0); }
+/* Every tile config forced in turn (those this GPU and build cannot run are
+ * skipped): the wgmma tiles of an sm_90a build included. */
+static void gemm_every_config(void **s) {
+  (void)s;
+  for (int c = 0; c < MARLIN_TILE_CONFIG_COUNT; ++c) {
+    forced_config = c;
+    marlin_gemm_desc d = {MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, MARLIN_DTYPE_FP16, 200, 384, 1024, 64, 0, 1};
+    size_t bytes;
+    marlin_options o;
+    marlin_options_init(&o);
+    o.tile_config = c;
+    if (marlin_gemm_workspace_size(&d, &o, -1, &bytes) == MARLIN_STATUS_SUCCESS) {
+      gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 200, 384, 1024, 64, 0, 0);
+      gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 130, 256, 1040, -1, 0, 0);
+    }
+  }
+  forced_config = -1;
+}
 static void gemm_awq4_fp16_large_m(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 300, 1024, 768, 64, 0, 0); }
 
 int main(int argc, char **argv) {
@@ -219,6 +244,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(gemm_gptq4_act_order),   cmocka_unit_test(gemm_gptq4_act_order_shard),
       cmocka_unit_test(gemm_gptq8_bf16_act_order_shard), cmocka_unit_test(gemm_gptq8_fp16),
       cmocka_unit_test(gemm_awq4_bf16),         cmocka_unit_test(gemm_awq4_fp16_large_m),
+      cmocka_unit_test(gemm_every_config),
   };
   const int listing = argc > 1 && strncmp(argv[1], "--", 2) == 0; /* --list, --check-registered */
   if (!listing && !marlin_test_have_gpu()) return 77;

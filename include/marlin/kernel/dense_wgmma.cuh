@@ -181,16 +181,18 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     if constexpr (S::bits == 4) {
       uint32_t words[MW];
       lds(words, tB + (kb * G::B_ROW_CHUNKS + b64 * 32 + lane) * 16 + j0 * 4);
-      [[maybe_unused]] Zeros4<T> z;
+      [[maybe_unused]] uint32_t zword = 0;  // byte j: zero points of columns c + 16j, c + 16j + 8
       if constexpr (S::has_zero)
-        z = zeros4(reinterpret_cast<const uint32_t *>(sZ + slot * G::Z_STAGE)[srow * (NT / 8) + b64 * 8 + (lane >> 2)],
-                   static_cast<T *>(nullptr));
+        zword = reinterpret_cast<const uint32_t *>(sZ + slot * G::Z_STAGE)[srow * (NT / 8) + b64 * 8 + (lane >> 2)];
 #pragma unroll
       for (int i = 0; i < MW; ++i) {
         Offset4<T> za, zb;
         if constexpr (S::has_zero) {
-          za = z.a(j0 + i);
-          zb = z.b(j0 + i);
+          // j0 depends on the warp: shift byte j0 + i down and read pair 0
+          // (a run-time index into Zeros4's arrays would go to local memory)
+          const Zeros4<T> z = zeros4(zword >> (8 * (j0 + i)), static_cast<T *>(nullptr));
+          za = z.a(0);
+          zb = z.b(0);
         } else {
           za = zb = offset4(T(float(S::bias)));
         }
