@@ -5,7 +5,8 @@
 #   tests/run-gpu.sh [options] [-- extra meson setup arguments]
 #
 # 1. finds the GPU(s) with nvidia-smi and maps the compute capability to
-#    -Darchs (9.0 -> 90, 8.6 -> 86, 12.1 -> 120); no GPU: a message, exit 77;
+#    -Darchs (9.0 -> 90a, whose build adds the Hopper wgmma kernels to the
+#    mma.sync ones; 8.6 -> 86, 12.1 -> 120); no GPU: a message, exit 77;
 # 2. configures BUILD (release, -Dtests=enabled -Dchecker=enabled) for that arch
 #    with every scheme and activation that has kernels (from schemes.def),
 #    builds it with ninja;
@@ -109,8 +110,10 @@ EOF
 cc_to_arch() {
   local cc=$1 major minor best='' c
   major=${cc%%.*}; minor=${cc#*.}
+  # the arch-specific target of exactly this GPU (90a on 9.0) holds the most kernels
+  for c in $arch_choices; do [ "$c" = "$major${minor}a" ] && { echo "$c"; return; }; done
   for c in $arch_choices; do
-    [[ $c =~ ^[0-9]+$ ]] || continue          # arch-specific (90a) only on request
+    [[ $c =~ ^[0-9]+$ ]] || continue          # other arch-specific targets do not run here
     [ "$c" = "$major$minor" ] && { echo "$c"; return; }
     # SASS for X.y runs on X.z, z >= y (Hopper 9.0 and the 'a' targets aside).
     if [ "${c:0:${#c}-1}" = "$major" ] && [ "${c: -1}" -le "$minor" ]; then best=$c; fi
