@@ -28,7 +28,6 @@
 #include "marlin/kernel/plan.h"
 #include "marlin/kernel/ptx.cuh"
 #include "marlin/kernel/scheme.cuh"
-#include "marlin/kernel/stage.cuh"
 #include "marlin/kernel/stripes.cuh"
 #include "marlin/kernel/wgmma.cuh"
 
@@ -94,6 +93,9 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   __shared__ FixupShared fixup;
 
   const T *const A = static_cast<const T *>(p.a);
+  const int32_t *const B = static_cast<const int32_t *>(p.b);
+  const T *const scales = static_cast<const T *>(p.scales);
+  const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int w = warp;  // (its rank in its warpgroup, w % 4, is its wgmma row block's rows 16 (w % 4) ..)
@@ -108,14 +110,40 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   const int gshift = 31 - __clz(p.group_size);
   const int num_groups = max(1, p.k >> gshift);
   const int srows = gshift >= G::LOG2_KT ? 1 : KT >> gshift;
+  const int kb_rows = p.k_pad / 16;
+  const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
 
-  // ---- global -> shared, one stage: weights, scales, zero points
-  // (stage.cuh, the layout of the mma.sync kernel's stages) ----
+  // ---- global -> shared, one stage: weights, scales, zero points (the
+  // layout of dense.cuh's stages) ----
   auto load_weights = [&](int step, int slot) {
-    copy_stage_weights<S::bits, G::KB, NT, THREADS>(p, sB + slot * G::B_STAGE, step * KT, n0);
-    copy_stage_scales<T, S::has_zero, NT>(p, reinterpret_cast<T *>(sS + slot * G::S_STAGE),
-                                          reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE), step * KT, n0, gshift,
-                                          num_groups, srows);
+    const int k0 = step * KT;
+    uint8_t *const dB = sB + slot * G::B_STAGE;
+#pragma unroll
+    for (int i = 0; i < G::KB * G::B_ROW_CHUNKS / THREADS; ++i) {
+      const int c = tid + i * THREADS;
+      const int kb = c / G::B_ROW_CHUNKS, cc = c % G::B_ROW_CHUNKS;
+      const int grow = k0 / 16 + kb, nb = n0 / 64 + cc / (G::W64 / 4);
+      const bool ok = grow < kb_rows && nb < p.n_pad / 64;
+      const int32_t *src = B + grow * b_row_words + (n0 / 64) * G::W64 + cc * 4;
+      ptx::cp_async16(dB + c * 16, ok ? src : B, ok);
+    }
+    const int g0 = k0 >> gshift;
+    T *const dS = reinterpret_cast<T *>(sS + slot * G::S_STAGE);
+    if (tid < srows * (NT / 8)) {
+      const int r = tid / (NT / 8), cc = tid % (NT / 8);
+      const int g = g0 + r, col = n0 + cc * 8;
+      const bool ok = g < num_groups && col < p.n_pad;
+      ptx::cp_async16(dS + r * NT + cc * 8, ok ? scales + int64_t(g) * p.n_pad + col : scales, ok);
+    }
+    if constexpr (S::has_zero) {
+      int32_t *const dZ = reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE);
+      if (tid < srows * (NT / 32)) {
+        const int r = tid / (NT / 32), cc = tid % (NT / 32);
+        const int g = g0 + r, word = n0 / 8 + cc * 4;
+        const bool ok = g < num_groups && word < p.n_pad / 8;
+        ptx::cp_async16(dZ + r * (NT / 8) + cc * 4, ok ? zeros + int64_t(g) * (p.n_pad / 8) + word : zeros, ok);
+      }
+    }
   };
 
   // ---- global -> shared, one stage: activations, K-major with 128-byte
