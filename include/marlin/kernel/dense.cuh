@@ -492,7 +492,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
         if (m0 + r < p.m) __stcg(reinterpret_cast<float2 *>(mine + r * NT + c), make_float2(v0, v1));
       });
     }
-    finish_part<T, G::TM, NT, THREADS>(p, stripes, fixup, t, m0, n0);
+    finish_part<T, G::TM, NT, THREADS>(p, stripes, fixup, t, m0, n0, threadIdx.x);
   }
 }
 
@@ -537,8 +537,8 @@ int launch_tile(const marlin_dense_params *p) {
     return launch_kernel<dense_kernel<S, T, TAG, ROW_GROUPS, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM>, THREADS,
                          TAG>(smem, p);
   } else if constexpr (TAG == 901 && !ROW_GROUPS) {
-    static_assert(THREADS % 128 == 0, "configs.def: WGMMA threads are whole warpgroups");
-    return launch_kernel<wgmma_kernel<S, T, TAG, 16 * MB, NT, KT, STAGES, THREADS / 128, CTAS_PER_SM>, THREADS, TAG>(smem, p);
+    static_assert(THREADS % 128 == 0 && THREADS >= 256, "configs.def: WGMMA threads are a producer warpgroup + consumer warpgroups");
+    return launch_kernel<wgmma_kernel<S, T, TAG, 16 * MB, NT, KT, STAGES, THREADS / 128 - 1, CTAS_PER_SM>, THREADS, TAG>(smem, p);
   } else {
     return cudaErrorInvalidValue;
   }

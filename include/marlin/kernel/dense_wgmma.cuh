@@ -35,9 +35,23 @@ namespace marlin {
 
 template <int TM, int NT, int KT, int STAGES, int BITS, int WGS>
 struct WgTile {
-  static constexpr int MW = NT / 64 / WGS;      // 64-column wgmma row blocks per warpgroup
+  static constexpr int MW = NT / 64 / WGS;      // 64-column wgmma row blocks per consumer warpgroup
   static constexpr int BATCH = KT / 16 < 8 / MW ? KT / 16 : 8 / MW;  // k16 blocks per wgmma batch (32 fragment registers)
-  static constexpr int THREADS = 128 * WGS;     // WGS warpgroups
+  static constexpr int CONSUMERS = 128 * WGS;   // WGS consumer warpgroups (dequantize + wgmma)
+  static constexpr int PRODUCERS = 128;         // one producer warpgroup (the copies), warpgroup 0
+  static constexpr int THREADS = PRODUCERS + CONSUMERS;
+  static constexpr int LAG = STAGES - 2;        // copies a producer thread keeps in flight before it publishes a stage
+  // Registers per thread: the CTA is launched with LAUNCH_REGS each (the
+  // __launch_bounds__ cap, 1 CTA per SM); setmaxnreg then moves the producer's
+  // share to the consumers inside that pool (asking for more than the pool
+  // holds would block the consumers forever).
+  static constexpr int LAUNCH_REGS = (65536 / THREADS / 8 * 8) > 255 ? 248 : 65536 / THREADS / 8 * 8;
+  static constexpr int PRODUCER_REGS = 64;
+  static constexpr int CONSUMER_REGS_POOL = (LAUNCH_REGS * THREADS - PRODUCER_REGS * PRODUCERS) / CONSUMERS / 8 * 8;
+  static constexpr int CONSUMER_REGS = CONSUMER_REGS_POOL > 240 ? 240 : CONSUMER_REGS_POOL;
+  static_assert(PRODUCER_REGS * PRODUCERS + CONSUMER_REGS * CONSUMERS <= LAUNCH_REGS * THREADS,
+                "setmaxnreg: the warpgroups' registers must fit the CTA's allocation");
+  static_assert(PRODUCER_REGS <= LAUNCH_REGS && CONSUMER_REGS >= LAUNCH_REGS, "setmaxnreg: dec for the producer, inc for the consumers");
   static constexpr int KB = KT / 16;            // k16 blocks per stage
   static constexpr int LOG2_KT = KT == 64 ? 6 : KT == 128 ? 7 : KT == 256 ? 8 : -1;
   static constexpr int W64 = BITS == 4 ? 128 : 256;  // packed words per 64 columns of a k16 row
@@ -50,9 +64,9 @@ struct WgTile {
   static_assert(TM == 64 || TM == 128 || TM == 256, "wgmma N: 64, 128 or 256 tokens");
   static_assert(MW == 1 || MW == 2 || MW == 4, "a warp's words of a 64-column block: 1, 2 or 4");
   static_assert(NT % 64 == 0 && KT % 64 == 0 && LOG2_KT > 0, "tile: 64-column and 64-k multiples");
-  static_assert(KB * B_ROW_CHUNKS % THREADS == 0 && TM * KT / 8 % THREADS == 0, "loads must split evenly");
-  static_assert(KB * NT / 8 <= THREADS, "one thread per 16 bytes of a stage's scales");
-  static_assert(STAGES >= 3, "the main loop waits for the stage after the current one");
+  static_assert(KB * B_ROW_CHUNKS % PRODUCERS == 0 && TM * KT / 8 % PRODUCERS == 0, "loads must split evenly");
+  static_assert(KB * NT / 8 <= PRODUCERS, "one producer thread per 16 bytes of a stage's scales");
+  static_assert(STAGES >= 3, "the producer publishes a stage while the next LAG are in flight");
 };
 
 // N words from shared memory in the widest loads (p aligned to 4 N bytes, at most 16).
@@ -78,8 +92,9 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     wgmma_kernel(const marlin_dense_params p) {
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
   using G = WgTile<TM, NT, KT, STAGES, S::bits, WGS>;
+  static_assert(CTAS_PER_SM == 1, "WgTile's register split assumes one CTA per SM");
   using T2 = typename Vec2<T>::type;
-  constexpr int THREADS = G::THREADS;
+  constexpr int PRODUCERS = G::PRODUCERS, CONSUMERS = G::CONSUMERS;
 
   // wgmma's swizzled operand wants 1024-byte alignment: the launcher adds
   // 1024 bytes of slack.
@@ -91,77 +106,129 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   uint8_t *const sS = sB + STAGES * G::B_STAGE;
   uint8_t *const sZ = sS + STAGES * G::S_STAGE;
   __shared__ FixupShared fixup;
+  // full[s]: stage slot s holds its data (the producer threads' arrivals);
+  // empty[s]: every consumer warp is done reading slot s.
+  __shared__ uint64_t full[STAGES], empty[STAGES];
 
-  const T *const A = static_cast<const T *>(p.a);
-  const int32_t *const B = static_cast<const int32_t *>(p.b);
-  const T *const scales = static_cast<const T *>(p.scales);
-  const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
-
-  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int w = warp;  // (its rank in its warpgroup, w % 4, is its wgmma row block's rows 16 (w % 4) ..)
+  const int lane = threadIdx.x & 31;
+  if (threadIdx.x == 0) {
+#pragma unroll
+    for (int s = 0; s < STAGES; ++s) {
+      wgmma::mbar_init(&full[s], PRODUCERS);
+      wgmma::mbar_init(&empty[s], CONSUMERS / 32);
+    }
+  }
+  __syncthreads();  // the last CTA-wide barrier: the warpgroups part here
 
   ptx::launch_dependents();
+  ptx::wait_prior_grids();  // activations, C and the workspace belong to the kernels before
 
   const Stripes stripes(p.plan);
   const int ksteps = p.plan.ksteps;
   const int u_begin = stripes.begin(blockIdx.x), u_end = stripes.end(blockIdx.x);
-  int m0 = 0, n0 = 0;
-
   const int gshift = 31 - __clz(p.group_size);
-  const int num_groups = max(1, p.k >> gshift);
-  const int srows = gshift >= G::LOG2_KT ? 1 : KT >> gshift;
-  const int kb_rows = p.k_pad / 16;
-  const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
 
-  // ---- global -> shared, one stage: weights, scales, zero points (the
-  // layout of dense.cuh's stages) ----
-  auto load_weights = [&](int step, int slot) {
-    const int k0 = step * KT;
-    uint8_t *const dB = sB + slot * G::B_STAGE;
+  if (threadIdx.x < PRODUCERS) {
+    // ================= producer warpgroup: global -> shared, by cp.async =================
+    wgmma::regs_dec<G::PRODUCER_REGS>();
+    const T *const A = static_cast<const T *>(p.a);
+    const int32_t *const B = static_cast<const int32_t *>(p.b);
+    const T *const scales = static_cast<const T *>(p.scales);
+    const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
+    const int tid = threadIdx.x;
+    const int num_groups = max(1, p.k >> gshift);
+    const int srows = gshift >= G::LOG2_KT ? 1 : KT >> gshift;
+    const int kb_rows = p.k_pad / 16;
+    const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
+
+    constexpr int A_ROWS = PRODUCERS / (KT / 8);  // rows apart of a thread's activation chunks
+    static_assert(A_ROWS % 8 == 0, "a thread's activation chunks share their swizzle");
+    const int a_r0 = tid / (KT / 8), a_ch = tid % (KT / 8);
+    const int a_dst = (a_ch / 8) * TM * 64 + a_r0 * 64 + ((a_ch % 8) ^ (a_r0 & 7)) * 8;
+    const int a_k_end = p.k - a_ch * 8;  // k0 < a_k_end: the chunk is inside K
+    const int64_t a_row_step = int64_t(A_ROWS) * p.lda;
+
+    int slot = 0;
+    uint32_t phase = 0;
+    for (int u = u_begin; u < u_end;) {
+      const int t = u / ksteps;
+      const int step_begin = u - t * ksteps;
+      const int step_end = min(ksteps, step_begin + (u_end - u));
+      u += step_end - step_begin;
+      const int m0 = (t % p.plan.m_tiles) * TM, n0 = (t / p.plan.m_tiles) * NT;
+      const T *const a_src = A + int64_t(m0 + a_r0) * p.lda + a_ch * 8;
+      const int a_rows_left = p.m - m0 - a_r0;
+
+      int pending = 0;  // stages copied, not yet published
+      for (int step = step_begin; step < step_end; ++step) {
+        wgmma::mbar_wait(&empty[slot], phase ^ 1);  // the consumers are done with this slot's last use
+        const int k0 = step * KT;
+        // weights, scales and zero points in the layout of dense.cuh's stages
+        uint8_t *const dB = sB + slot * G::B_STAGE;
 #pragma unroll
-    for (int i = 0; i < G::KB * G::B_ROW_CHUNKS / THREADS; ++i) {
-      const int c = tid + i * THREADS;
-      const int kb = c / G::B_ROW_CHUNKS, cc = c % G::B_ROW_CHUNKS;
-      const int grow = k0 / 16 + kb, nb = n0 / 64 + cc / (G::W64 / 4);
-      const bool ok = grow < kb_rows && nb < p.n_pad / 64;
-      const int32_t *src = B + grow * b_row_words + (n0 / 64) * G::W64 + cc * 4;
-      ptx::cp_async16(dB + c * 16, ok ? src : B, ok);
-    }
-    const int g0 = k0 >> gshift;
-    T *const dS = reinterpret_cast<T *>(sS + slot * G::S_STAGE);
-    if (tid < srows * (NT / 8)) {
-      const int r = tid / (NT / 8), cc = tid % (NT / 8);
-      const int g = g0 + r, col = n0 + cc * 8;
-      const bool ok = g < num_groups && col < p.n_pad;
-      ptx::cp_async16(dS + r * NT + cc * 8, ok ? scales + int64_t(g) * p.n_pad + col : scales, ok);
-    }
-    if constexpr (S::has_zero) {
-      int32_t *const dZ = reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE);
-      if (tid < srows * (NT / 32)) {
-        const int r = tid / (NT / 32), cc = tid % (NT / 32);
-        const int g = g0 + r, word = n0 / 8 + cc * 4;
-        const bool ok = g < num_groups && word < p.n_pad / 8;
-        ptx::cp_async16(dZ + r * (NT / 8) + cc * 4, ok ? zeros + int64_t(g) * (p.n_pad / 8) + word : zeros, ok);
+        for (int i = 0; i < G::KB * G::B_ROW_CHUNKS / PRODUCERS; ++i) {
+          const int c = tid + i * PRODUCERS;
+          const int kb = c / G::B_ROW_CHUNKS, cc = c % G::B_ROW_CHUNKS;
+          const int grow = k0 / 16 + kb, nb = n0 / 64 + cc / (G::W64 / 4);
+          const bool ok = grow < kb_rows && nb < p.n_pad / 64;
+          const int32_t *src = B + grow * b_row_words + (n0 / 64) * G::W64 + cc * 4;
+          ptx::cp_async16(dB + c * 16, ok ? src : B, ok);
+        }
+        const int g0 = k0 >> gshift;
+        T *const dS = reinterpret_cast<T *>(sS + slot * G::S_STAGE);
+        if (tid < srows * (NT / 8)) {
+          const int r = tid / (NT / 8), cc = tid % (NT / 8);
+          const int g = g0 + r, col = n0 + cc * 8;
+          const bool ok = g < num_groups && col < p.n_pad;
+          ptx::cp_async16(dS + r * NT + cc * 8, ok ? scales + int64_t(g) * p.n_pad + col : scales, ok);
+        }
+        if constexpr (S::has_zero) {
+          int32_t *const dZ = reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE);
+          if (tid < srows * (NT / 32)) {
+            const int r = tid / (NT / 32), cc = tid % (NT / 32);
+            const int g = g0 + r, word = n0 / 8 + cc * 4;
+            const bool ok = g < num_groups && word < p.n_pad / 8;
+            ptx::cp_async16(dZ + r * (NT / 8) + cc * 4, ok ? zeros + int64_t(g) * (p.n_pad / 8) + word : zeros, ok);
+          }
+        }
+        // activations, K-major with 128-byte swizzle: token row r of atom a
+        // (k 64a .. 64a + 63) at a*TM*128 + r*128, its 16-byte chunk c at
+        // c ^ (r % 8); rows past m are zeros. A thread copies chunk a_ch of
+        // rows a_r0 + A_ROWS i (the same chunk column and swizzle each time).
+        {
+          T *const dA = reinterpret_cast<T *>(sA + slot * G::A_STAGE) + a_dst;
+          const T *src = a_src + k0;
+          const bool k_ok = k0 < a_k_end;
+#pragma unroll
+          for (int i = 0; i < TM * KT / 8 / PRODUCERS; ++i) {
+            const bool ok = k_ok && i * A_ROWS < a_rows_left;
+            ptx::cp_async16(dA + i * A_ROWS * 64, ok ? src : A, ok);
+            src += a_row_step;
+          }
+        }
+        ptx::cp_async_commit();
+        // publish the stage LAG copies back: this thread's copies of it have
+        // landed; the proxy fence orders them before the wgmmas' reads
+        if (pending == G::LAG) {
+          ptx::cp_async_wait<G::LAG>();
+          wgmma::fence_shared_for_async();
+          wgmma::mbar_arrive(&full[slot >= G::LAG ? slot - G::LAG : slot + STAGES - G::LAG]);
+        } else {
+          ++pending;
+        }
+        if (++slot == STAGES) slot = 0, phase ^= 1;
       }
+      ptx::cp_async_wait<0>();
+      wgmma::fence_shared_for_async();
+      for (int i = pending; i > 0; --i) wgmma::mbar_arrive(&full[slot >= i ? slot - i : slot + STAGES - i]);
     }
-  };
+    return;
+  }
 
-  // ---- global -> shared, one stage: activations, K-major with 128-byte
-  // swizzle: token row r of atom a (k 64a .. 64a + 63) at a*TM*128 + r*128,
-  // its 16-byte chunk c at c ^ (r % 8); rows past m are zeros ----
-  auto load_act = [&](int step, int slot) {
-    const int k0 = step * KT;
-    T *const dA = reinterpret_cast<T *>(sA + slot * G::A_STAGE);
-#pragma unroll
-    for (int i = 0; i < TM * KT / 8 / THREADS; ++i) {
-      const int c = tid + i * THREADS;
-      const int row = c / (KT / 8), ch = c % (KT / 8);
-      const int gr = m0 + row, gk = k0 + ch * 8;
-      const bool ok = gr < p.m && gk < p.k;
-      ptx::cp_async16(dA + (ch / 8) * TM * 64 + row * 64 + (((ch % 8) ^ (row & 7)) * 8),
-                      ok ? A + int64_t(gr) * p.lda + gk : A, ok);
-    }
-  };
+  // ================= consumer warpgroups: dequantize, wgmma, epilogue =================
+  wgmma::regs_inc<G::CONSUMER_REGS>();
+  const int ctid = threadIdx.x - PRODUCERS;  // 0 .. CONSUMERS - 1
+  const int w = ctid >> 5;  // consumer warp (its rank in its warpgroup, w % 4, is its wgmma row block's rows 16 (w % 4) ..)
 
   // ---- shared -> registers: k16 block kb of this warp's columns,
   // dequantized and scaled, as wgmma A fragments (docs/hopper.md). Warp w
@@ -241,37 +308,21 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
           for (int e = 0; e < 2; ++e) f(8 * j + 2 * t4 + e, 16 * (w * MW + i) + g + 8 * h, acc[i][4 * j + 2 * h + e]);
   };
 
-  bool first_segment = true;
+  int slot = 0;
+  uint32_t phase = 0;
   for (int u = u_begin; u < u_end;) {
     const int t = u / ksteps;
     const int step_begin = u - t * ksteps;
     const int step_end = min(ksteps, step_begin + (u_end - u));
     u += step_end - step_begin;
-    m0 = (t % p.plan.m_tiles) * TM;
-    n0 = (t / p.plan.m_tiles) * NT;
+    const int m0 = (t % p.plan.m_tiles) * TM, n0 = (t / p.plan.m_tiles) * NT;
 
-    __syncthreads();  // the previous segment's reads of the stage slots are done
-#pragma unroll
-    for (int s = 0; s < STAGES - 1; ++s)
-      if (step_begin + s < step_end) load_weights(step_begin + s, s);
-    if (first_segment) ptx::wait_prior_grids();
-    first_segment = false;
-#pragma unroll
-    for (int s = 0; s < STAGES - 1; ++s) {
-      if (step_begin + s < step_end) load_act(step_begin + s, s);
-      ptx::cp_async_commit();
-    }
-    ptx::cp_async_wait<STAGES - 2>();
-    wgmma::fence_shared_for_async();
-    __syncthreads();
-
-    // ---- main loop, per stage, in batches of BATCH k16 blocks: dequantize
-    // the batch, issue its wgmmas, wait for them. During the stage's first
-    // batch: wait for the next stage, free the previous stage's slot (the
-    // barrier: every warp is past its reads) and start the load STAGES - 1
-    // ahead ----
-    int slot = 0;
+    // ---- main loop, per stage: wait for its data; in batches of BATCH k16
+    // blocks, dequantize the batch, issue its wgmmas, wait for them; then
+    // hand the slot back. The warpgroups do not wait for each other, so one
+    // dequantizes while the other's wgmmas run ----
     for (int step = step_begin; step < step_end; ++step) {
+      wgmma::mbar_wait(&full[slot], phase);
 #pragma unroll
       for (int kb0 = 0; kb0 < G::KB; kb0 += G::BATCH) {
         uint32_t frag[G::BATCH][MW][4];
@@ -284,24 +335,12 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
           for (int i = 0; i < MW; ++i)
             wgmma::mma_rs<TM, T>(acc[i], frag[kb][i], act_desc(slot, kb0 + kb), step > step_begin || kb0 + kb > 0);
         wgmma::commit();
-        if (kb0 == 0) {
-          ptx::cp_async_wait<STAGES - 3>();  // the next stage has landed (this thread's copies)
-          wgmma::fence_shared_for_async();
-          __syncthreads();
-          const int next = step + STAGES - 1;
-          if (next < step_end) {
-            const int nslot = slot == 0 ? STAGES - 1 : slot - 1;
-            load_weights(next, nslot);
-            load_act(next, nslot);
-          }
-          ptx::cp_async_commit();
-        }
         wgmma::wait<0>();
       }
-      slot = slot == STAGES - 1 ? 0 : slot + 1;
+      __syncwarp();
+      if (lane == 0) wgmma::mbar_arrive(&empty[slot]);
+      if (++slot == STAGES) slot = 0, phase ^= 1;
     }
-    wgmma::wait<0>();
-    ptx::cp_async_wait<0>();
 
     if (step_begin == 0 && step_end == ksteps) {  // a whole tile: write C
       T *const C = static_cast<T *>(p.c);
@@ -316,7 +355,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     for_each([&](int r, int c, float v) {
       if (m0 + r < p.m) __stcg(mine + r * NT + c, v);
     });
-    finish_part<T, TM, NT, THREADS>(p, stripes, fixup, t, m0, n0);
+    finish_part<T, TM, NT, CONSUMERS, 1>(p, stripes, fixup, t, m0, n0, ctid);
   }
 #endif
 }

@@ -42,22 +42,31 @@ __device__ __forceinline__ float *partial_slot(const marlin_dense_params &p, con
   return partials + int64_t(s.slot_of(blockIdx.x, t)) * (int64_t(TM) * NT);
 }
 
+// A barrier over the THREADS threads of the fix-up: the CTA (BAR 0) or, in a
+// warp-specialized kernel, its consumer warps (named barrier BAR).
+template <int BAR, int THREADS>
+__device__ __forceinline__ void group_sync() {
+  if constexpr (BAR == 0)
+    __syncthreads();
+  else
+    asm volatile("bar.sync %0, %1;\n" ::"n"(BAR), "n"(THREADS) : "memory");
+}
+
 // All threads sum the tile flat, 4 columns each: the contributions are
 // requested 8 at a time before their adds (few L2 round trips), and the adds
 // run in stripe order, so the result does not depend on which CTA came last.
-template <class T, int TM, int NT, int THREADS>
+template <class T, int TM, int NT, int THREADS, int BAR>
 __device__ void sum_partials(const marlin_dense_params &p, const Stripes &s, FixupShared &sh, int t,
-                             int first, int last, int m0, int n0) {
+                             int first, int last, int m0, int n0, int tid) {
   using T2 = typename Vec2<T>::type;
   const float *const partials =
       reinterpret_cast<const float *>(static_cast<const uint8_t *>(p.workspace) + p.plan.ws_partials);
   T *const C = static_cast<T *>(p.c);
   const T *const bias = static_cast<const T *>(p.bias);
-  const int tid = threadIdx.x;
   const int rows = min(TM, p.m - m0);
   const int count = last - first + 1;  // <= MARLIN_MAX_TILE_PARTS + 1 (selector)
   if (tid < count) sh.part_slot[tid] = int64_t(s.slot_of(first + tid, t)) * (int64_t(TM) * NT);
-  __syncthreads();
+  group_sync<BAR, THREADS>();
   for (int v = tid; v < rows * (NT / 4); v += THREADS) {
     const int r = v / (NT / 4), c = (v % (NT / 4)) * 4;
     if (n0 + c >= p.n) continue;  // n % 8 == 0: a group of 4 is all in or all out
@@ -81,23 +90,24 @@ __device__ void sum_partials(const marlin_dense_params &p, const Stripes &s, Fix
   }
 }
 
-// Called by every thread once this CTA's partial of tile t (rows from m0,
+// Called by every thread of the group (THREADS threads, tid 0 .. THREADS - 1,
+// barrier BAR: group_sync) once this CTA's partial of tile t (rows from m0,
 // columns from n0) is written: the tile's last CTA to arrive sums the parts.
-template <class T, int TM, int NT, int THREADS>
+template <class T, int TM, int NT, int THREADS, int BAR = 0>
 __device__ void finish_part(const marlin_dense_params &p, const Stripes &s, FixupShared &sh, int t, int m0,
-                            int n0) {
+                            int n0, int tid) {
   int *const counters = reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters);
   const int first = s.cta_of(t * s.ksteps), last = s.cta_of((t + 1) * s.ksteps - 1);
   __threadfence();
-  __syncthreads();
-  if (threadIdx.x == 0) sh.last_cta = atomicAdd(&counters[t], 1) == last - first;
-  __syncthreads();
+  group_sync<BAR, THREADS>();
+  if (tid == 0) sh.last_cta = atomicAdd(&counters[t], 1) == last - first;
+  group_sync<BAR, THREADS>();
   if (sh.last_cta) {
     __threadfence();
-    sum_partials<T, TM, NT, THREADS>(p, s, sh, t, first, last, m0, n0);
-    if (threadIdx.x == 0) counters[t] = 0;  // leave the workspace zeroed
+    sum_partials<T, TM, NT, THREADS, BAR>(p, s, sh, t, first, last, m0, n0, tid);
+    if (tid == 0) counters[t] = 0;  // leave the workspace zeroed
   }
-  __syncthreads();
+  group_sync<BAR, THREADS>();
 }
 
 }  // namespace marlin

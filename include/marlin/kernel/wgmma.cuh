@@ -108,5 +108,47 @@ __device__ __forceinline__ void mma_rs(float (&d)[N / 2], const uint32_t (&a)[4]
   MmaRs<N, T>::run(d, a, b, accumulate);
 }
 
+
+// ---- the warp-specialized pipeline's synchronization (sm_90) ----
+
+// Shared-memory mbarrier: init (one thread, before a CTA barrier), arrive
+// (release), and wait for the phase of the given parity to complete
+// (acquire). A fresh barrier is in phase 0, so waiting on parity 1 returns
+// at once.
+__device__ __forceinline__ void mbar_init(uint64_t *bar, int count) {
+  const uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(bar));
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(a), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_arrive(uint64_t *bar) {
+  const uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(bar));
+  asm volatile("{\n.reg .b64 st;\nmbarrier.arrive.shared::cta.b64 st, [%0];\n}\n" ::"r"(a) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint64_t *bar, uint32_t parity) {
+  const uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(bar));
+  asm volatile(
+      "{\n.reg .pred done;\nwait_%=:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra wait_%=;\n}\n" ::"r"(a),
+      "r"(parity)
+      : "memory");
+}
+
+// Named barrier over the first/next THREADS threads that use id ID (1..15;
+// 0 is __syncthreads).
+template <int ID, int THREADS>
+__device__ __forceinline__ void bar_sync() {
+  asm volatile("bar.sync %0, %1;\n" ::"n"(ID), "n"(THREADS) : "memory");
+}
+
+// Per-thread register budget of the calling warpgroup (multiple of 8, 24..256).
+template <int N>
+__device__ __forceinline__ void regs_dec() {
+  asm volatile("setmaxnreg.dec.sync.aligned.u32 %0;\n" ::"n"(N));
+}
+template <int N>
+__device__ __forceinline__ void regs_inc() {
+  asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(N));
+}
+
 }  // namespace wgmma
 }  // namespace marlin
