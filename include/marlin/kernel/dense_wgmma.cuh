@@ -107,7 +107,9 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   uint8_t *const sZ = sS + STAGES * G::S_STAGE;
   __shared__ FixupShared fixup;
   // full[s]: stage slot s holds its data (the producer threads' arrivals);
-  // empty[s]: every consumer warp is done reading slot s.
+  // empty[s]: every consumer thread is done reading slot s (each arrives: an
+  // arrival per warp after __syncwarp is enough in practice, but racecheck
+  // flags the other lanes' reads).
   __shared__ uint64_t full[STAGES], empty[STAGES];
 
   const int lane = threadIdx.x & 31;
@@ -115,7 +117,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
 #pragma unroll
     for (int s = 0; s < STAGES; ++s) {
       wgmma::mbar_init(&full[s], PRODUCERS);
-      wgmma::mbar_init(&empty[s], CONSUMERS / 32);
+      wgmma::mbar_init(&empty[s], CONSUMERS);
     }
   }
   __syncthreads();  // the last CTA-wide barrier: the warpgroups part here
@@ -337,8 +339,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
         wgmma::commit();
         wgmma::wait<0>();
       }
-      __syncwarp();
-      if (lane == 0) wgmma::mbar_arrive(&empty[slot]);
+      wgmma::mbar_arrive(&empty[slot]);  // every thread: its reads of the slot are done
       if (++slot == STAGES) slot = 0, phase ^= 1;
     }
 
