@@ -96,11 +96,19 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
  * other parts' fp32 partials by a tile's last CTA (counted as k-steps at
  * twice the weights' speed: they come from L2), times the config's measured
  * time per k-step (configs.def: step_ns). Calibrated on the H100 sweep of
- * every config over the standard shapes at M = 1..256 (docs/performance.md). */
-static double estimate_ns(const marlin_tile_config c, int bits, int64_t steps, int64_t parts) {
+ * every config over the standard shapes at M = 1..256 (docs/performance.md).
+ * A WGMMA k-step is faster when the tiles' token rows are partly past m
+ * (those rows are zero-filled, not loaded): 0.86x at half the rows on the
+ * H100, so the time is scaled by 0.72 + 0.28 x the rows' average use. */
+static double estimate_ns(const marlin_tile_config c, int bits, int64_t m, int64_t steps, int64_t parts) {
   const double step_bytes = (double)c.k_tile * c.n_tile * bits / 8;
   const double partial_bytes = (double)tile_partial_bytes(c);
-  return ((double)steps + (double)(parts - 1) * partial_bytes / (2 * step_bytes)) * c.step_ns;
+  double step_ns = c.step_ns;
+  if (c.kind == MARLIN_TILE_WGMMA) {
+    const int64_t tm = 16 * (int64_t)c.m_blocks;
+    step_ns *= 0.72 + 0.28 * (double)m / (double)(ceil_div(m, tm) * tm);
+  }
+  return ((double)steps + (double)(parts - 1) * partial_bytes / (2 * step_bytes)) * step_ns;
 }
 
 marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
@@ -119,7 +127,7 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
       if (first_error == MARLIN_STATUS_SUCCESS) first_error = st;
       continue;
     }
-    const double t = estimate_ns(marlin_tile_config_get(config), bits, steps, parts);
+    const double t = estimate_ns(marlin_tile_config_get(config), bits, m, steps, parts);
     if (best < 0 || t < best) best = t, *plan = p;
   }
   if (best < 0) return first_error; /* the message of the last config tried */
