@@ -32,6 +32,7 @@
 #include "marlin/kernel/dense_wgmma.cuh"
 #include "marlin/kernel/ptx.cuh"
 #include "marlin/kernel/scheme.cuh"
+#include "marlin/kernel/stage.cuh"
 #include "marlin/kernel/stripes.cuh"
 
 namespace marlin {
@@ -86,7 +87,6 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   const T *const A = static_cast<const T *>(p.a);
   const int32_t *const B = static_cast<const int32_t *>(p.b);
   const T *const scales = static_cast<const T *>(p.scales);
-  const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
 
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
   const int wn = warp % G::WARPS_N, wk = warp / G::WARPS_N;
@@ -156,35 +156,13 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
         ptx::cp_async16(dB + i * THREADS * 16, ok ? src + i * b_stride : B, ok);
       }
     } else {
-      uint8_t *const dB = sB + slot * G::B_STAGE;
-#pragma unroll
-      for (int i = 0; i < B_ITERS; ++i) {
-        const int c = tid + i * THREADS;
-        const int kb = c / G::B_ROW_CHUNKS, cc = c % G::B_ROW_CHUNKS;
-        const int grow = k0 / 16 + kb, nb = n0 / 64 + cc / (G::W64 / 4);
-        const bool ok = grow < kb_rows && nb < p.n_pad / 64;
-        const int32_t *src = B + grow * b_row_words + (n0 / 64) * G::W64 + cc * 4;
-        ptx::cp_async16(dB + c * 16, ok ? src : B, ok);
-      }
+      copy_stage_weights<S::bits, G::KB, NT, THREADS>(p, sB + slot * G::B_STAGE, k0, n0);
     }
-    const int g0 = k0 >> gshift;
-    T *const dS = reinterpret_cast<T *>(sS + slot * G::S_STAGE);
-    if (!ROW_GROUPS && tid < srows * (NT / 8)) {
-      const int r = tid / (NT / 8), cc = tid % (NT / 8);
-      const int g = g0 + r, col = n0 + cc * 8;
-      const bool ok = g < num_groups && col < p.n_pad;
-      ptx::cp_async16(dS + r * NT + cc * 8, ok ? scales + int64_t(g) * p.n_pad + col : scales, ok);
-    }
-    if constexpr (S::has_zero) {
-      int32_t *const dZ = reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE);
-      if (tid < srows * (NT / 32)) {
-        const int r = tid / (NT / 32), cc = tid % (NT / 32);
-        const int g = g0 + r, word = n0 / 8 + cc * 4;
-        const bool ok = g < num_groups && word < p.n_pad / 8;
-        ptx::cp_async16(dZ + r * (NT / 8) + cc * 4,
-                        ok ? zeros + int64_t(g) * (p.n_pad / 8) + word : zeros, ok);
-      }
-    }
+    // ROW_GROUPS reads its scales per row from global memory (fetch_row_groups)
+    if constexpr (!ROW_GROUPS)
+      copy_stage_scales<T, S::has_zero, NT>(p, reinterpret_cast<T *>(sS + slot * G::S_STAGE),
+                                            reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE), k0, n0, gshift,
+                                            num_groups, srows);
   };
 
   // ---- global -> shared, one pipeline stage: activations ----

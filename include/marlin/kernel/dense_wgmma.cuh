@@ -28,6 +28,7 @@
 #include "marlin/kernel/plan.h"
 #include "marlin/kernel/ptx.cuh"
 #include "marlin/kernel/scheme.cuh"
+#include "marlin/kernel/stage.cuh"
 #include "marlin/kernel/stripes.cuh"
 #include "marlin/kernel/wgmma.cuh"
 
@@ -134,14 +135,9 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     // ================= producer warpgroup: global -> shared, by cp.async =================
     wgmma::regs_dec<G::PRODUCER_REGS>();
     const T *const A = static_cast<const T *>(p.a);
-    const int32_t *const B = static_cast<const int32_t *>(p.b);
-    const T *const scales = static_cast<const T *>(p.scales);
-    const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
     const int tid = threadIdx.x;
     const int num_groups = max(1, p.k >> gshift);
     const int srows = gshift >= G::LOG2_KT ? 1 : KT >> gshift;
-    const int kb_rows = p.k_pad / 16;
-    const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
 
     constexpr int A_ROWS = PRODUCERS / (KT / 8);  // rows apart of a thread's activation chunks
     static_assert(A_ROWS % 8 == 0, "a thread's activation chunks share their swizzle");
@@ -166,33 +162,11 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
         wgmma::mbar_wait(&empty[slot], phase ^ 1);  // the consumers are done with this slot's last use
         const int k0 = step * KT;
         // weights, scales and zero points in the layout of dense.cuh's stages
-        uint8_t *const dB = sB + slot * G::B_STAGE;
-#pragma unroll
-        for (int i = 0; i < G::KB * G::B_ROW_CHUNKS / PRODUCERS; ++i) {
-          const int c = tid + i * PRODUCERS;
-          const int kb = c / G::B_ROW_CHUNKS, cc = c % G::B_ROW_CHUNKS;
-          const int grow = k0 / 16 + kb, nb = n0 / 64 + cc / (G::W64 / 4);
-          const bool ok = grow < kb_rows && nb < p.n_pad / 64;
-          const int32_t *src = B + grow * b_row_words + (n0 / 64) * G::W64 + cc * 4;
-          ptx::cp_async16(dB + c * 16, ok ? src : B, ok);
-        }
-        const int g0 = k0 >> gshift;
-        T *const dS = reinterpret_cast<T *>(sS + slot * G::S_STAGE);
-        if (tid < srows * (NT / 8)) {
-          const int r = tid / (NT / 8), cc = tid % (NT / 8);
-          const int g = g0 + r, col = n0 + cc * 8;
-          const bool ok = g < num_groups && col < p.n_pad;
-          ptx::cp_async16(dS + r * NT + cc * 8, ok ? scales + int64_t(g) * p.n_pad + col : scales, ok);
-        }
-        if constexpr (S::has_zero) {
-          int32_t *const dZ = reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE);
-          if (tid < srows * (NT / 32)) {
-            const int r = tid / (NT / 32), cc = tid % (NT / 32);
-            const int g = g0 + r, word = n0 / 8 + cc * 4;
-            const bool ok = g < num_groups && word < p.n_pad / 8;
-            ptx::cp_async16(dZ + r * (NT / 8) + cc * 4, ok ? zeros + int64_t(g) * (p.n_pad / 8) + word : zeros, ok);
-          }
-        }
+        // (stage.cuh; the producer warpgroup is threads 0 .. 127)
+        copy_stage_weights<S::bits, G::KB, NT, PRODUCERS>(p, sB + slot * G::B_STAGE, k0, n0);
+        copy_stage_scales<T, S::has_zero, NT>(p, reinterpret_cast<T *>(sS + slot * G::S_STAGE),
+                                              reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE), k0, n0, gshift,
+                                              num_groups, srows);
         // activations, K-major with 128-byte swizzle: token row r of atom a
         // (k 64a .. 64a + 63) at a*TM*128 + r*128, its 16-byte chunk c at
         // c ^ (r % 8); rows past m are zeros. A thread copies chunk a_ch of
