@@ -85,6 +85,13 @@ typedef struct marlin_dense_params {
  * cudaError_t value (0 on success). */
 typedef int (*marlin_dense_launch_fn)(const marlin_dense_params *params);
 
+/* Pipeline stages of config c with bits-wide weights: configs.def's count,
+ * less one for the WGMMA rows with 8-bit weights (twice the weight bytes per
+ * stage; all the stages would not fit in 227 KB of shared memory). */
+static inline int32_t marlin_tile_stages(marlin_tile_config c, int bits) {
+  return c.kind == MARLIN_TILE_WGMMA && bits == 8 ? c.stages - 1 : c.stages;
+}
+
 /* Bytes of dynamic shared memory the dense kernel uses for config c with
  * bits-wide weights (4 or 8). Must match include/marlin/kernel/dense.cuh and
  * dense_wgmma.cuh (WGMMA: the same stages, no reduction buffer, and 1024
@@ -94,7 +101,7 @@ static inline int32_t marlin_dense_smem_bytes(marlin_tile_config c, int bits) {
   int32_t b_stage = c.k_tile * c.n_tile * bits / 8;         /* packed weights   */
   int32_t s_stage = (c.k_tile / 16) * c.n_tile * 2;         /* <= k_tile/16 scale rows */
   int32_t z_stage = (c.k_tile / 16) * c.n_tile / 2;         /* int4 zero points */
-  int32_t pipe = c.stages * (a_stage + b_stage + s_stage + z_stage);
+  int32_t pipe = marlin_tile_stages(c, bits) * (a_stage + b_stage + s_stage + z_stage);
   if (c.kind == MARLIN_TILE_WGMMA) return pipe + 1024;
   int32_t warps_k = c.threads / 32 / (c.n_tile / 64);
   int32_t red = (warps_k - 1) * 16 * c.m_blocks * c.n_tile * 4; /* fp32 partials */
