@@ -6,20 +6,28 @@
 // so one dequantized weight fragment feeds TM tokens and the token count is
 // wgmma's N.
 //
-//   wgmma_kernel<S, T, TM, NT, KT, STAGES>
+//   wgmma_kernel<S, T, TAG, TM, NT, KT, STAGES, WGS, CTAS_PER_SM>
 //     a persistent grid over the same stripes of (tile, k-step) units as the
-//     mma.sync kernel; tile = TM tokens x NT columns; one warpgroup per CTA,
-//     NT / 64 wgmma row blocks; the warpgroup copies its stages by cp.async
-//     (weights, scales and zero points as in dense.cuh; activations into
-//     128-byte-swizzled K-major rows, one 64-k atom after another), then per
-//     stage dequantizes every k16 block into registers and issues the
-//     stage's wgmmas back to back.
+//     mma.sync kernel; tile = TM tokens x NT columns; warp-specialized, one
+//     CTA per SM:
+//     - warpgroup 0, the producer (64 registers per thread after
+//       setmaxnreg), copies each stage by cp.async: weights, scales and zero
+//       points as in dense.cuh (stage.cuh), activations into 128-byte-
+//       swizzled K-major rows; it publishes a stage on its full mbarrier
+//       once its copies have landed (cp.async.wait_group + proxy fence),
+//       keeping LAG = STAGES - 2 later stages in flight;
+//     - warpgroups 1 .. WGS, the consumers (the registers the producer gave
+//       up), each own NT / WGS columns: per stage they wait on the full
+//       barrier, dequantize the stage's k16 blocks into registers, issue
+//       the wgmmas back to back, wait for them and arrive on the slot's
+//       empty barrier; then write C or the fp32 partials (stripes.cuh,
+//       named barrier 1 among the consumers).
 //
-// Why one warpgroup per CTA and a whole stage per batch: ptxas serializes
-// wgmmas whose register operands are written while earlier wgmmas are in
-// flight (C7513), so a warpgroup cannot overlap its own dequantization with
-// its MMAs. Two independent CTAs per SM can: one dequantizes while the
-// other's batch runs (measured, docs/hopper.md).
+// Why a whole stage per batch: ptxas serializes wgmmas whose register
+// operands are written while earlier wgmmas are in flight (C7513), so a
+// warpgroup cannot overlap its own dequantization with its MMAs. Two
+// consumer warpgroups that wait on mbarriers, not on each other, can: one
+// dequantizes while the other's batch runs (docs/hopper.md).
 #pragma once
 
 #include <cuda_runtime.h>
