@@ -357,12 +357,10 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   static_assert(G::KB_WARP >= 2 && G::KB_WARP % 2 == 0, "fragment double buffering needs an even count >= 2");
   bool first_segment = true;
   for (int u = u_begin; u < u_end;) {
-    const int t = u / ksteps;
-    const int step_begin = u - t * ksteps;
-    const int step_end = min(ksteps, step_begin + (u_end - u));
-    u += step_end - step_begin;
-    m0 = (t % p.plan.m_tiles) * G::TM;
-    n0 = (t / p.plan.m_tiles) * NT;
+    const Segment sg = stripes.next_segment<G::TM, NT>(u, u_end, p.plan.m_tiles);
+    const int t = sg.t, step_begin = sg.step_begin, step_end = sg.step_end;
+    m0 = sg.m0;
+    n0 = sg.n0;
     if constexpr (DECODE) set_tile();
     if constexpr (ROW_GROUPS) row_scale_col = n0 + wn * 64 < p.n_pad ? n0 + wn * 64 + (lane >> 2) * 8 : 0;
 

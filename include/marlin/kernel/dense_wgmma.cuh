@@ -157,11 +157,8 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     int slot = 0;
     uint32_t phase = 0;
     for (int u = u_begin; u < u_end;) {
-      const int t = u / ksteps;
-      const int step_begin = u - t * ksteps;
-      const int step_end = min(ksteps, step_begin + (u_end - u));
-      u += step_end - step_begin;
-      const int m0 = (t % p.plan.m_tiles) * TM, n0 = (t / p.plan.m_tiles) * NT;
+      const Segment sg = stripes.next_segment<TM, NT>(u, u_end, p.plan.m_tiles);
+      const int step_begin = sg.step_begin, step_end = sg.step_end, m0 = sg.m0, n0 = sg.n0;
       const T *const a_src = A + int64_t(m0 + a_r0) * p.lda + a_ch * 8;
       const int a_rows_left = p.m - m0 - a_r0;
 
@@ -295,11 +292,8 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   int slot = 0;
   uint32_t phase = 0;
   for (int u = u_begin; u < u_end;) {
-    const int t = u / ksteps;
-    const int step_begin = u - t * ksteps;
-    const int step_end = min(ksteps, step_begin + (u_end - u));
-    u += step_end - step_begin;
-    const int m0 = (t % p.plan.m_tiles) * TM, n0 = (t / p.plan.m_tiles) * NT;
+    const Segment sg = stripes.next_segment<TM, NT>(u, u_end, p.plan.m_tiles);
+    const int t = sg.t, step_begin = sg.step_begin, step_end = sg.step_end, m0 = sg.m0, n0 = sg.n0;
 
     // ---- main loop, per stage: wait for its data; in batches of BATCH k16
     // blocks, dequantize the batch, issue its wgmmas, wait for them; then

@@ -13,6 +13,12 @@
 
 namespace marlin {
 
+// One segment of a CTA's stripe: k-steps [step_begin, step_end) of tile t,
+// whose rows start at m0 and columns at n0.
+struct Segment {
+  int t, step_begin, step_end, m0, n0;
+};
+
 // CTA i's stripe: units [begin(i), end(i)) of the (tile, k-step) sequence.
 struct Stripes {
   int q, r, ksteps;
@@ -23,6 +29,19 @@ struct Stripes {
   // Partial-sum slot of CTA i's segment of tile t: slot 2i for the tile its
   // stripe starts in, 2i+1 for the tile it ends in (the rest are whole tiles).
   __device__ int slot_of(int i, int t) const { return 2 * i + (begin(i) / ksteps == t ? 0 : 1); }
+  // The segment that starts at unit u (< u_end) of a stripe, for TM x NT
+  // tiles numbered M-tile first; advances u past it.
+  template <int TM, int NT>
+  __device__ Segment next_segment(int &u, int u_end, int m_tiles) const {
+    Segment g;
+    g.t = u / ksteps;
+    g.step_begin = u - g.t * ksteps;
+    g.step_end = min(ksteps, g.step_begin + (u_end - u));
+    u += g.step_end - g.step_begin;
+    g.m0 = (g.t % m_tiles) * TM;
+    g.n0 = (g.t / m_tiles) * NT;
+    return g;
+  }
   // The CTA whose stripe holds unit u.
   __device__ int cta_of(int u) const {
     const int big = r * (q + 1);  // units of the CTAs with q + 1 units
