@@ -514,7 +514,7 @@ int launch_tile(const marlin_dense_params *p) {
                          TAG>(smem, p);
   } else if constexpr (TAG == 901 && !ROW_GROUPS) {
     static_assert(THREADS % 128 == 0 && THREADS >= 256, "configs.def: WGMMA threads are a producer warpgroup + consumer warpgroups");
-    constexpr int ST = S::bits == 8 ? STAGES - 1 : STAGES;  // marlin_tile_stages()
+    constexpr int ST = MARLIN_TILE_STAGES(KIND, STAGES, S::bits);
     return launch_kernel<wgmma_kernel<S, T, TAG, 16 * MB, NT, KT, ST, THREADS / 128 - 1, CTAS_PER_SM>, THREADS, TAG>(smem, p);
   } else {
     return cudaErrorInvalidValue;

@@ -85,17 +85,22 @@ typedef struct marlin_dense_params {
  * cudaError_t value (0 on success). */
 typedef int (*marlin_dense_launch_fn)(const marlin_dense_params *params);
 
-/* Pipeline stages of config c with bits-wide weights: configs.def's count,
- * less one for the WGMMA rows with 8-bit weights (twice the weight bytes per
- * stage; all the stages would not fit in 227 KB of shared memory). */
+/* Pipeline stages of a config of the given kind and stages (configs.def) with
+ * bits-wide weights: the configured count, less one for the WGMMA rows with
+ * 8-bit weights (twice the weight bytes per stage; all the stages would not
+ * fit in 227 KB of shared memory). A macro so that the kernel launcher
+ * (dense.cuh) can use it as a template argument. */
+#define MARLIN_TILE_STAGES(kind, stages, bits) \
+  ((kind) == MARLIN_TILE_WGMMA && (bits) == 8 ? (stages) - 1 : (stages))
 static inline int32_t marlin_tile_stages(marlin_tile_config c, int bits) {
-  return c.kind == MARLIN_TILE_WGMMA && bits == 8 ? c.stages - 1 : c.stages;
+  return MARLIN_TILE_STAGES(c.kind, c.stages, bits);
 }
 
 /* Bytes of dynamic shared memory the dense kernel uses for config c with
  * bits-wide weights (4 or 8). Must match include/marlin/kernel/dense.cuh and
- * dense_wgmma.cuh (WGMMA: the same stages, no reduction buffer, and 1024
- * bytes of slack to align the swizzled activations). */
+ * dense_wgmma.cuh (WGMMA: the same stage layout, marlin_tile_stages() of
+ * them, no reduction buffer, and 1024 bytes of slack to align the swizzled
+ * activations). */
 static inline int32_t marlin_dense_smem_bytes(marlin_tile_config c, int bits) {
   int32_t a_stage = 16 * c.m_blocks * c.k_tile * 2;         /* fp16/bf16 A      */
   int32_t b_stage = c.k_tile * c.n_tile * bits / 8;         /* packed weights   */
