@@ -100,27 +100,23 @@ struct Zeros4 {
   }
 };
 
-__device__ __forceinline__ Zeros4<half> zeros4(uint32_t z, half *) {
-  const uint32_t magic = 0x64006400u;
-  const half2 c960 = __half2half2(__ushort_as_half(0x6380));
-  Zeros4<half> r;
-  r.lo_a[0] = as_vec2<half2>(ptx::and_or(z, 0x000f000fu, magic));        // bytes 0, 2
-  r.lo_a[1] = as_vec2<half2>(ptx::and_or(z >> 8, 0x000f000fu, magic));   // bytes 1, 3
-  r.lo_b[0] = as_vec2<half2>(ptx::and_or(z >> 4, 0x000f000fu, magic));
-  r.lo_b[1] = as_vec2<half2>(ptx::and_or(z >> 12, 0x000f000fu, magic));
-  for (int i = 0; i < 2; ++i) {
-    r.hi_a[i] = __hsub2(c960, r.lo_a[i]);  // 960 - (1024 + z) = -(64 + z)
-    r.hi_b[i] = __hsub2(c960, r.lo_b[i]);
+template <class T>
+__device__ __forceinline__ Zeros4<T> zeros4(uint32_t z, T *) {
+  using T2 = typename Vec2<T>::type;
+  constexpr bool fp16 = std::is_same<T, half>::value;
+  const uint32_t magic = fp16 ? 0x64006400u : 0x43004300u;  // 1024 (fp16), 128 (bf16)
+  Zeros4<T> r;
+  r.lo_a[0] = as_vec2<T2>(ptx::and_or(z, 0x000f000fu, magic));        // bytes 0, 2
+  r.lo_a[1] = as_vec2<T2>(ptx::and_or(z >> 8, 0x000f000fu, magic));   // bytes 1, 3
+  r.lo_b[0] = as_vec2<T2>(ptx::and_or(z >> 4, 0x000f000fu, magic));
+  r.lo_b[1] = as_vec2<T2>(ptx::and_or(z >> 12, 0x000f000fu, magic));
+  if constexpr (fp16) {
+    const half2 c960 = __half2half2(__ushort_as_half(0x6380));
+    for (int i = 0; i < 2; ++i) {
+      r.hi_a[i] = __hsub2(c960, r.lo_a[i]);  // 960 - (1024 + z) = -(64 + z)
+      r.hi_b[i] = __hsub2(c960, r.lo_b[i]);
+    }
   }
-  return r;
-}
-__device__ __forceinline__ Zeros4<__nv_bfloat16> zeros4(uint32_t z, __nv_bfloat16 *) {
-  const uint32_t magic = 0x43004300u;
-  Zeros4<__nv_bfloat16> r;
-  r.lo_a[0] = as_vec2<__nv_bfloat162>(ptx::and_or(z, 0x000f000fu, magic));
-  r.lo_a[1] = as_vec2<__nv_bfloat162>(ptx::and_or(z >> 8, 0x000f000fu, magic));
-  r.lo_b[0] = as_vec2<__nv_bfloat162>(ptx::and_or(z >> 4, 0x000f000fu, magic));
-  r.lo_b[1] = as_vec2<__nv_bfloat162>(ptx::and_or(z >> 12, 0x000f000fu, magic));
   return r;
 }
 
