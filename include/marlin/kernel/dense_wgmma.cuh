@@ -73,7 +73,7 @@ struct WgTile {
   static_assert(TM == 64 || TM == 128 || TM == 256, "wgmma N: 64, 128 or 256 tokens");
   static_assert(MW == 1 || MW == 2 || MW == 4, "a warp's words of a 64-column block: 1, 2 or 4");
   static_assert(NT % 64 == 0 && KT % 64 == 0 && LOG2_KT > 0, "tile: 64-column and 64-k multiples");
-  static_assert(KB * B_ROW_CHUNKS % PRODUCERS == 0 && TM * KT / 8 % PRODUCERS == 0, "loads must split evenly");
+  static_assert(TM * KT / 8 % PRODUCERS == 0, "activation chunks must split evenly (weights: stage.cuh)");
   static_assert(KB * NT / 8 <= PRODUCERS, "one producer thread per 16 bytes of a stage's scales");
   static_assert(STAGES >= 3, "the producer publishes a stage while the next LAG are in flight");
 };

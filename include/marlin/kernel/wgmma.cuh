@@ -133,13 +133,6 @@ __device__ __forceinline__ void mbar_wait(uint64_t *bar, uint32_t parity) {
       : "memory");
 }
 
-// Named barrier over the first/next THREADS threads that use id ID (1..15;
-// 0 is __syncthreads).
-template <int ID, int THREADS>
-__device__ __forceinline__ void bar_sync() {
-  asm volatile("bar.sync %0, %1;\n" ::"n"(ID), "n"(THREADS) : "memory");
-}
-
 // Per-thread register budget of the calling warpgroup (multiple of 8, 24..256).
 template <int N>
 __device__ __forceinline__ void regs_dec() {
