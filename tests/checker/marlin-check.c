@@ -103,7 +103,8 @@ typedef struct {
   int32_t group;
   int act_order, bias;
   /* act-order on a K shard (is_k_full = 0): k of the layer's k_layer rows,
-   * from row k_off; the scales have the layer's groups */
+   * from row k_off; the scales have the layer's groups. Not a shard: k_layer
+   * = k, k_off = 0 */
   int shard;
   int64_t k_layer, k_off;
   /* device */
@@ -163,10 +164,9 @@ static int32_t *act_order_groups(int64_t k, int32_t group) {
 /* The packed sizes of p's weights (the shard's k rows; their size does not
  * depend on the group) and of its scales and zero points (the layer's groups). */
 static int problem_sizes(const problem *p, marlin_packed_sizes *weights, marlin_packed_sizes *layer) {
-  const int64_t k_layer = p->shard ? p->k_layer : p->k;
   return marlin_ref_packed_sizes(p->scheme, p->k, p->n, p->shard ? -1 : p->group, weights) ==
              MARLIN_STATUS_SUCCESS &&
-         marlin_ref_packed_sizes(p->scheme, k_layer, p->n, p->group, layer) == MARLIN_STATUS_SUCCESS;
+         marlin_ref_packed_sizes(p->scheme, p->k_layer, p->n, p->group, layer) == MARLIN_STATUS_SUCCESS;
 }
 
 /* Act-order from the layer's g_idx: perm = argsort of p's rows (k_off ..),
@@ -184,7 +184,7 @@ static int32_t *problem_act_order(problem *p, const int32_t *g_idx) {
 /* Benchmark data: any bit pattern is a valid code, so random packed words and
  * random positive scales stand in for a quantized checkpoint (fast to make). */
 static int problem_make_random(problem *p) {
-  const int64_t k_layer = p->shard ? p->k_layer : p->k;
+  const int64_t k_layer = p->k_layer;
   const int64_t groups = marlin_ref_num_groups(k_layer, p->group);
   marlin_packed_sizes sz, lz;
   if (!problem_sizes(p, &sz, &lz)) return 0;
@@ -212,7 +212,7 @@ static int problem_make(problem *p, int want_host_ref) {
   const marlin_dtype dt = p->act;
   const int64_t m = p->m, n = p->n, k = p->k;
   /* The layer is quantized whole; a shard takes rows [k_off, k_off + k). */
-  const int64_t k_layer = p->shard ? p->k_layer : k;
+  const int64_t k_layer = p->k_layer;
   const int64_t groups = marlin_ref_num_groups(k_layer, p->group);
   float *w = malloc(sizeof(float) * k_layer * n);
   for (int64_t i = 0; i < k_layer * n; ++i) w[i] = rng_normal() * 0.05f;
@@ -442,6 +442,7 @@ static int run_verify(const char *filter, uint64_t seed, int quick) {
               p.k_layer = (p.k * tp + p.group - 1) / p.group * p.group;
               p.k_off = (int64_t)(case_id % (uint64_t)tp) * p.k;
             } else {
+              p.k_layer = p.k;
               if (p.act_order && p.k <= p.group) continue;
               if (p.group > 0 && p.k % p.group) continue;
             }
