@@ -92,6 +92,13 @@ static void select_grid_invariants_sweep(void **s) {
     for (int64_t k = 16; k <= 8192; k += 496) check_plan(1, n, k, 4, &h100);
 }
 
+/* The config the selector picks (and that it succeeds). */
+static int picked(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev) {
+  marlin_dense_plan p;
+  assert_int_equal(marlin_dense_select(m, n, k, bits, 0, dev, -1, &p), MARLIN_STATUS_SUCCESS);
+  return p.config;
+}
+
 /* The config with the lowest estimated time (select.c: estimate_ns), pinned
  * to the winners of the H100 sweep in docs/performance.md. */
 static void select_config_by_cost(void **s) {
@@ -99,35 +106,24 @@ static void select_config_by_cost(void **s) {
   marlin_dense_plan p;
   const int64_t nk[][2] = {{4096, 4096}, {8192, 28672}};
   for (int i = 0; i < 2; ++i) {
-    marlin_dense_select(1, nk[i][0], nk[i][1], 4, 0, &h100, -1, &p);
-    assert_int_equal(p.config, MARLIN_TILE_CONFIG_0); /* decode: 16-row tiles */
-    marlin_dense_select(32, nk[i][0], nk[i][1], 4, 0, &h100, -1, &p);
-    assert_int_equal(p.config, MARLIN_TILE_CONFIG_1);
+    assert_int_equal(picked(1, nk[i][0], nk[i][1], 4, &h100), MARLIN_TILE_CONFIG_0); /* decode: 16-row tiles */
+    assert_int_equal(picked(32, nk[i][0], nk[i][1], 4, &h100), MARLIN_TILE_CONFIG_1);
   }
   /* 64 rows: 64 x 256 tiles on a large layer; on 4096 x 4096 they would be cut
    * into 8 parts of 64 KB partials each, so 32 x 128 tiles win there */
-  marlin_dense_select(64, 8192, 28672, 4, 0, &h100, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_2);
-  marlin_dense_select(64, 4096, 4096, 4, 0, &h100, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_1);
-  marlin_dense_select(4096, 4096, 4096, 4, 0, &h100, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_2);
+  assert_int_equal(picked(64, 8192, 28672, 4, &h100), MARLIN_TILE_CONFIG_2);
+  assert_int_equal(picked(64, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_1);
+  assert_int_equal(picked(4096, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_2);
   /* with an sm_90a kernel: mma.sync for the smallest M, then the wgmma
    * tiles (128 tokens, and 256 for the largest M; docs/performance.md) */
-  marlin_dense_select(1, 8192, 28672, 4, 0, &h100_wgmma, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_0);
-  marlin_dense_select(32, 8192, 28672, 4, 0, &h100_wgmma, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_1);
-  marlin_dense_select(64, 8192, 28672, 4, 0, &h100_wgmma, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_2);
-  marlin_dense_select(128, 8192, 28672, 4, 0, &h100_wgmma, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_3);
-  marlin_dense_select(4096, 4096, 4096, 4, 0, &h100_wgmma, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_4);
+  assert_int_equal(picked(1, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(32, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_1);
+  assert_int_equal(picked(64, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_2);
+  assert_int_equal(picked(128, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  assert_int_equal(picked(4096, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_4);
   /* half-used 128-token tiles are cheaper per k-step (the row-use factor):
    * config 3 wins M = 64 on 14336 x 4096 (measured 33.7 against 42.0 us) */
-  marlin_dense_select(64, 4096, 14336, 4, 0, &h100_wgmma, -1, &p);
-  assert_int_equal(p.config, MARLIN_TILE_CONFIG_3);
+  assert_int_equal(picked(64, 4096, 14336, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   /* 8-bit weights: the WGMMA rows fit with one stage less, and are taken */
   assert_int_equal(marlin_tile_stages(marlin_tile_config_get(MARLIN_TILE_CONFIG_3), 8),
                    marlin_tile_config_get(MARLIN_TILE_CONFIG_3).stages - 1);
