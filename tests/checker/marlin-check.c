@@ -554,6 +554,20 @@ static void call_cublas(void *ctx, int i, cudaStream_t s) {
   }
 }
 
+/* The read floor (read_floor.cu): one read of the rotated weights, nothing else. */
+int marlin_check_read_floor(const void *p, size_t bytes, void *sink, int sms, cudaStream_t s);
+typedef struct {
+  void **b_copies;
+  int copies, sms;
+  size_t bytes;
+  void *sink;
+} floor_ctx;
+
+static void call_floor(void *ctx, int i, cudaStream_t s) {
+  floor_ctx *c = ctx;
+  CUDA_OK((cudaError_t)marlin_check_read_floor(c->b_copies[i % c->copies], c->bytes, c->sink, c->sms, s));
+}
+
 static double measure_copy_bw(cudaStream_t s) {
   const size_t bytes = (size_t)1 << 30;
   void *x, *y;
@@ -600,8 +614,11 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
   cublasHandle_t h;
   if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) return 1;
   cublasSetStream(h, s);
-  int l2 = 0, dev, major, minor;
+  int l2 = 0, dev, major, minor, sms;
   CUDA_OK(cudaGetDevice(&dev));
+  CUDA_OK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  void *sink;
+  CUDA_OK(cudaMalloc(&sink, 256));
   CUDA_OK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
   CUDA_OK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
   if (!marlin_is_compiled(scheme, act, major * 10 + minor)) {
@@ -614,13 +631,13 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
   const size_t rotate_bytes = 4 * (size_t)l2;
   FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
   FILE *json = json_path ? fopen(json_path, "w") : NULL;
-  if (csv) fprintf(csv, "scheme,act,group,k,n,m,marlin_us,cublas_us,speedup,weight_gbps,roofline_frac\n");
+  if (csv) fprintf(csv, "scheme,act,group,k,n,m,marlin_us,cublas_us,speedup,weight_gbps,roofline_frac,floor_us\n");
   if (json) fprintf(json, "{\"device_copy_gbps\": %.1f, \"results\": [\n", bw / 1e9);
   printf("device-to-device copy: %.0f GB/s; L2 %d MB; weights rotated over >= %zu MB\n", bw / 1e9,
          l2 >> 20, rotate_bytes >> 20);
-  printf("%-7s %-5s %6s %6s %5s %10s %10s %8s %9s\n", "scheme", "act", "K", "N", "M", "marlin us",
-         "cublas us", "speedup", "roofline");
-  double log_sum[16] = {0}, roof_sum[16] = {0};
+  printf("%-7s %-5s %6s %6s %5s %10s %10s %8s %9s %9s\n", "scheme", "act", "K", "N", "M", "marlin us",
+         "cublas us", "speedup", "roofline", "floor us");
+  double log_sum[16] = {0}, roof_sum[16] = {0}, log_bound[16] = {0};
   int count[16] = {0}, first_json = 1, failed = 0;
   rng_state = 12345;
   for (int si = 0; si < 8; ++si) {
@@ -647,6 +664,9 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
     for (int c = 0; c < wcopies; ++c) cc.w[c] = random_half_device((size_t)k * n, act, 0.05f);
     cc.a = p.d_a;
     CUDA_OK(cudaMalloc(&cc.c, sizeof(uint16_t) * p.m * n));
+    /* the read floor of this layer's packed weights (M does not enter) */
+    floor_ctx fc = {b_copies, copies, sms, p.b_bytes / 16 * 16, sink};
+    const float t_floor = time_calls(call_floor, &fc, s, 20, 7);
     for (int mi = 0; mi < nm; ++mi) {
       const int64_t m = ms[mi];
       problem q = p;
@@ -674,19 +694,20 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
       const double bytes = (double)p.b_bytes + (double)(k / (group > 0 ? group : k)) * n * 2 +
                            (double)m * k * 2 + (double)m * n * 2;
       const double roof = bytes / (t_marlin * 1e-6) / bw;
-      printf("%-7s %-5s %6lld %6lld %5lld %10.1f %10.1f %8.2f %8.0f%%\n", marlin_scheme_name(scheme),
+      printf("%-7s %-5s %6lld %6lld %5lld %10.1f %10.1f %8.2f %8.0f%% %9.1f\n", marlin_scheme_name(scheme),
              marlin_dtype_name(act), (long long)k, (long long)n, (long long)m, t_marlin, t_cublas,
-             speed, roof * 100);
+             speed, roof * 100, t_floor);
       if (csv)
-        fprintf(csv, "%s,%s,%d,%lld,%lld,%lld,%.2f,%.2f,%.4f,%.1f,%.4f\n", marlin_scheme_name(scheme),
+        fprintf(csv, "%s,%s,%d,%lld,%lld,%lld,%.2f,%.2f,%.4f,%.1f,%.4f,%.2f\n", marlin_scheme_name(scheme),
                 marlin_dtype_name(act), group, (long long)k, (long long)n, (long long)m, t_marlin,
-                t_cublas, speed, p.b_bytes / (t_marlin * 1e-6) / 1e9, roof);
+                t_cublas, speed, p.b_bytes / (t_marlin * 1e-6) / 1e9, roof, t_floor);
       if (json)
-        fprintf(json, "%s  {\"k\": %lld, \"n\": %lld, \"m\": %lld, \"marlin_us\": %.2f, \"cublas_us\": %.2f, \"speedup\": %.4f, \"roofline\": %.4f}",
+        fprintf(json, "%s  {\"k\": %lld, \"n\": %lld, \"m\": %lld, \"marlin_us\": %.2f, \"cublas_us\": %.2f, \"speedup\": %.4f, \"roofline\": %.4f, \"floor_us\": %.2f}",
                 first_json ? "" : ",\n", (long long)k, (long long)n, (long long)m, t_marlin, t_cublas,
-                speed, roof);
+                speed, roof, t_floor);
       first_json = 0;
       log_sum[mi] += log(speed), roof_sum[mi] += roof, count[mi]++;
+      log_bound[mi] += log(t_cublas / t_floor);
       cudaFree(q.d_ws);
     }
     for (int c = 1; c < copies; ++c) cudaFree(b_copies[c]);
@@ -700,13 +721,16 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
          bench_shard > 0 ? " act-order K shard" : bench_act_order ? " act-order" : "",
          bench_options.programmatic_launch ? " pdl" : "", marlin_dtype_name(act),
          shape_filter >= 0 ? "1 shape" : "8 shapes");
-  printf("%6s %9s %9s\n", "M", "speedup", "roofline");
+  printf("(floor bound: the geomean of cuBLAS time / read-floor time, the speedup a kernel that only\n"
+         " read the packed weights once would reach)\n");
+  printf("%6s %9s %9s %12s\n", "M", "speedup", "roofline", "floor bound");
   for (int mi = 0; mi < nm; ++mi)
-    printf("%6lld %9.2f %8.0f%%\n", (long long)ms[mi], exp(log_sum[mi] / count[mi]),
-           100 * roof_sum[mi] / count[mi]);
+    printf("%6lld %9.2f %8.0f%% %12.2f\n", (long long)ms[mi], exp(log_sum[mi] / count[mi]),
+           100 * roof_sum[mi] / count[mi], exp(log_bound[mi] / count[mi]));
   if (json) fprintf(json, "\n]}\n"), fclose(json);
   if (csv) fclose(csv);
   cublasDestroy(h);
+  cudaFree(sink);
   cudaStreamDestroy(s);
   return failed;
 }

@@ -70,7 +70,7 @@ struct WgTile {
   static constexpr int B_STAGE = KT * NT * BITS / 8;
   static constexpr int S_STAGE = KB * NT * 2;
   static constexpr int Z_STAGE = KB * NT / 2;
-  static_assert(TM == 64 || TM == 128 || TM == 256, "wgmma N: 64, 128 or 256 tokens");
+  static_assert(TM == 16 || TM == 32 || TM == 64 || TM == 128 || TM == 256, "wgmma N: 16 .. 256 tokens");
   static_assert(MW == 1 || MW == 2 || MW == 4, "a warp's words of a 64-column block: 1, 2 or 4");
   static_assert(NT % 64 == 0 && KT % 64 == 0 && LOG2_KT > 0, "tile: 64-column and 64-k multiples");
   static_assert(TM * KT / 8 % PRODUCERS == 0, "activation chunks must split evenly (weights: stage.cuh)");
@@ -107,9 +107,11 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
 
   // wgmma's swizzled operand wants 1024-byte alignment: the launcher adds
   // 1024 bytes of slack.
+  // (An offset from smem_raw, not a rounded integer cast back to a pointer:
+  // the compiler keeps the shared address space, so the consumers' reads are
+  // LDS with 32-bit addresses instead of generic loads.)
   extern __shared__ uint8_t smem_raw[];
-  uint8_t *const smem = reinterpret_cast<uint8_t *>(
-      (reinterpret_cast<uintptr_t>(smem_raw) + 1023) & ~uintptr_t(1023));
+  uint8_t *const smem = smem_raw + ((1024 - (wgmma::smem_u32(smem_raw) & 1023)) & 1023);
   uint8_t *const sA = smem;
   uint8_t *const sB = sA + STAGES * G::A_STAGE;
   uint8_t *const sS = sB + STAGES * G::B_STAGE;
@@ -120,13 +122,18 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   // arrival per warp after __syncwarp is enough in practice, but racecheck
   // flags the other lanes' reads).
   __shared__ uint64_t full[STAGES], empty[STAGES];
+  // slot s's barriers at full0 + 8 s, empty0 + 8 s (opaque to the compiler,
+  // which would otherwise recompute them from the CTA's shared window in
+  // every stage)
+  uint32_t full0 = wgmma::smem_u32(full), empty0 = wgmma::smem_u32(empty);
+  ptx::opaque(full0), ptx::opaque(empty0);
 
   const int lane = threadIdx.x & 31;
   if (threadIdx.x == 0) {
 #pragma unroll
     for (int s = 0; s < STAGES; ++s) {
-      wgmma::mbar_init(&full[s], PRODUCERS);
-      wgmma::mbar_init(&empty[s], CONSUMERS);
+      wgmma::mbar_init(full0 + 8 * s, PRODUCERS);
+      wgmma::mbar_init(empty0 + 8 * s, CONSUMERS);
     }
   }
   __syncthreads();  // the last CTA-wide barrier: the warpgroups part here
@@ -164,7 +171,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
 
       int pending = 0;  // stages copied, not yet published
       for (int step = step_begin; step < step_end; ++step) {
-        wgmma::mbar_wait(&empty[slot], phase ^ 1);  // the consumers are done with this slot's last use
+        wgmma::mbar_wait(empty0 + 8 * slot, phase ^ 1);  // the consumers are done with this slot's last use
         const int k0 = step * KT;
         // weights, scales and zero points in the layout of dense.cuh's stages
         // (stage.cuh; the producer warpgroup is threads 0 .. 127)
@@ -193,7 +200,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
         if (pending == G::LAG) {
           ptx::cp_async_wait<G::LAG>();
           wgmma::fence_shared_for_async();
-          wgmma::mbar_arrive(&full[slot >= G::LAG ? slot - G::LAG : slot + STAGES - G::LAG]);
+          wgmma::mbar_arrive(full0 + 8 * (slot >= G::LAG ? slot - G::LAG : slot + STAGES - G::LAG));
         } else {
           ++pending;
         }
@@ -201,7 +208,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
       }
       ptx::cp_async_wait<0>();
       wgmma::fence_shared_for_async();
-      for (int i = pending; i > 0; --i) wgmma::mbar_arrive(&full[slot >= i ? slot - i : slot + STAGES - i]);
+      for (int i = pending; i > 0; --i) wgmma::mbar_arrive(full0 + 8 * (slot >= i ? slot - i : slot + STAGES - i));
     }
     return;
   }
@@ -269,10 +276,15 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
       }
     }
   };
-  // B operand of k16 block kb: atom kb / 4, 32 bytes per k16 inside it.
+  // B operand of k16 block kb: atom kb / 4, 32 bytes per k16 inside it. The
+  // descriptor's start address is in 16-byte units in its low 14 bits, which
+  // hold any shared address (< 256 KB): an offset is added, not re-encoded.
+  const uint64_t desc_a = wgmma::smem_desc(sA, 16, 1024, wgmma::SWIZZLE_128B);
+  uint32_t desc_lo = uint32_t(desc_a);
+  ptx::opaque(desc_lo);
   auto act_desc = [&](int slot, int kb) {
-    return wgmma::smem_desc(sA + slot * G::A_STAGE + (kb / 4) * TM * 128 + (kb % 4) * 32, 16, 1024,
-                            wgmma::SWIZZLE_128B);
+    const uint32_t lo = desc_lo + uint32_t(slot * (G::A_STAGE / 16) + ((kb / 4) * TM * 128 + (kb % 4) * 32) / 16);
+    return (desc_a & ~uint64_t(0xffffffff)) | lo;
   };
 
   float acc[MW][TM / 2];  // acc[i][4j + 2h + e]: token 8j + 2t + e, column 16 (w MW + i) + g + 8h
@@ -300,7 +312,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     // hand the slot back. The warpgroups do not wait for each other, so one
     // dequantizes while the other's wgmmas run ----
     for (int step = step_begin; step < step_end; ++step) {
-      wgmma::mbar_wait(&full[slot], phase);
+      wgmma::mbar_wait(full0 + 8 * slot, phase);
 #pragma unroll
       for (int kb0 = 0; kb0 < G::KB; kb0 += G::BATCH) {
         uint32_t frag[G::BATCH][MW][4];
@@ -315,7 +327,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
         wgmma::commit();
         wgmma::wait<0>();
       }
-      wgmma::mbar_arrive(&empty[slot]);  // every thread: its reads of the slot are done
+      wgmma::mbar_arrive(empty0 + 8 * slot);  // every thread: its reads of the slot are done
       if (++slot == STAGES) slot = 0, phase ^= 1;
     }
 

@@ -24,6 +24,10 @@ __device__ __forceinline__ void cp_async_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 }
 
+// Hides a value's origin from the compiler, so that it keeps the value in a
+// register instead of recomputing it where it is used (e.g. inside a loop).
+__device__ __forceinline__ void opaque(uint32_t &x) { asm volatile("" : "+r"(x)); }
+
 // Four 8x8 b16 matrices from shared memory (the A fragment of one m16k16 block).
 __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void *smem) {
   const uint32_t s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));

@@ -46,7 +46,7 @@ __device__ __forceinline__ void fence_shared_for_async() {
 }
 
 // D (64 x N, fp32) (+)= A (registers, 16-bit) * B (descriptor, 16-bit,
-// K-major), N = 16, 64, 128 or 256; accumulate = 0 ignores D's old value.
+// K-major), N = 16, 32, 64, 128 or 256; accumulate = 0 ignores D's old value.
 // The accumulator operand lists are written out (inline asm cannot count);
 // MARLIN_WGMMA_D8(i) names d[i .. i+7].
 #define MARLIN_WGMMA_D8(i)                                                                              \
@@ -54,11 +54,14 @@ __device__ __forceinline__ void fence_shared_for_async() {
       "+f"(d[i + 7])
 #define MARLIN_WGMMA_D32(i) MARLIN_WGMMA_D8(i), MARLIN_WGMMA_D8(i + 8), MARLIN_WGMMA_D8(i + 16), MARLIN_WGMMA_D8(i + 24)
 #define MARLIN_WGMMA_OUT16 MARLIN_WGMMA_D8(0)
+#define MARLIN_WGMMA_OUT32 MARLIN_WGMMA_D8(0), MARLIN_WGMMA_D8(8)
 #define MARLIN_WGMMA_OUT64 MARLIN_WGMMA_D32(0)
 #define MARLIN_WGMMA_OUT128 MARLIN_WGMMA_D32(0), MARLIN_WGMMA_D32(32)
 #define MARLIN_WGMMA_OUT256 MARLIN_WGMMA_D32(0), MARLIN_WGMMA_D32(32), MARLIN_WGMMA_D32(64), MARLIN_WGMMA_D32(96)
 #define MARLIN_WGMMA_REGS16 \
   "%0, %1, %2, %3, %4, %5, %6, %7"
+#define MARLIN_WGMMA_REGS32 \
+  "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15"
 #define MARLIN_WGMMA_REGS64 \
   "%0, %1, %2, %3, %4, %5, %6, %7, %8, %9, %10, %11, %12, %13, %14, %15, " \
   "%16, %17, %18, %19, %20, %21, %22, %23, %24, %25, %26, %27, %28, %29, %30, %31"
@@ -95,6 +98,8 @@ struct MmaRs;
   };
 MARLIN_WGMMA_RS(16, half, "f16", 8, 9, 10, 11, 12, 13)
 MARLIN_WGMMA_RS(16, __nv_bfloat16, "bf16", 8, 9, 10, 11, 12, 13)
+MARLIN_WGMMA_RS(32, half, "f16", 16, 17, 18, 19, 20, 21)
+MARLIN_WGMMA_RS(32, __nv_bfloat16, "bf16", 16, 17, 18, 19, 20, 21)
 MARLIN_WGMMA_RS(64, half, "f16", 32, 33, 34, 35, 36, 37)
 MARLIN_WGMMA_RS(64, __nv_bfloat16, "bf16", 32, 33, 34, 35, 36, 37)
 MARLIN_WGMMA_RS(128, half, "f16", 64, 65, 66, 67, 68, 69)
@@ -111,24 +116,26 @@ __device__ __forceinline__ void mma_rs(float (&d)[N / 2], const uint32_t (&a)[4]
 
 // ---- the warp-specialized pipeline's synchronization (sm_90) ----
 
-// Shared-memory mbarrier: init (one thread, before a CTA barrier), arrive
-// (release), and wait for the phase of the given parity to complete
-// (acquire). A fresh barrier is in phase 0, so waiting on parity 1 returns
-// at once.
-__device__ __forceinline__ void mbar_init(uint64_t *bar, int count) {
-  const uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(bar));
-  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(a), "r"(count) : "memory");
+// Shared-memory mbarrier, named by its shared-window address (smem_u32):
+// init (one thread, before a CTA barrier), arrive (release), and wait for the
+// phase of the given parity to complete (acquire). A fresh barrier is in
+// phase 0, so waiting on parity 1 returns at once. The kernels compute the
+// addresses once: converting a generic pointer at every call costs a
+// special-register read and address arithmetic per stage.
+__device__ __forceinline__ uint32_t smem_u32(const void *p) {
+  return static_cast<uint32_t>(__cvta_generic_to_shared(p));
 }
-__device__ __forceinline__ void mbar_arrive(uint64_t *bar) {
-  const uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(bar));
-  asm volatile("{\n.reg .b64 st;\nmbarrier.arrive.shared::cta.b64 st, [%0];\n}\n" ::"r"(a) : "memory");
+__device__ __forceinline__ void mbar_init(uint32_t bar, int count) {
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
 }
-__device__ __forceinline__ void mbar_wait(uint64_t *bar, uint32_t parity) {
-  const uint32_t a = static_cast<uint32_t>(__cvta_generic_to_shared(bar));
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+  asm volatile("{\n.reg .b64 st;\nmbarrier.arrive.shared::cta.b64 st, [%0];\n}\n" ::"r"(bar) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
   asm volatile(
       "{\n.reg .pred done;\nwait_%=:\n"
       "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra wait_%=;\n}\n" ::"r"(a),
+      "@!done bra wait_%=;\n}\n" ::"r"(bar),
       "r"(parity)
       : "memory");
 }
