@@ -98,15 +98,18 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
  * time per k-step (configs.def: step_ns). Calibrated on the H100 sweep of
  * every config over the standard shapes at M = 1..256 (docs/performance.md).
  * A WGMMA k-step is faster when the tiles' token rows are partly past m
- * (those rows are zero-filled, not loaded): 0.86x at half the rows on the
- * H100, so the time is scaled by 0.72 + 0.28 x the rows' average use. */
+ * (those rows are zero-filled, not loaded, and their MMA work is wasted):
+ * on the H100 at half the rows 0.86x for 128-token tiles, 0.92x for 64 and
+ * 0.96x for 32 (the smaller tiles are bound by the weights), so the time is
+ * scaled by 1 - 0.28 x min(1, tokens / 128) x (1 - the rows' average use). */
 static double estimate_ns(const marlin_tile_config c, int bits, int64_t m, int64_t steps, int64_t parts) {
   const double step_bytes = (double)c.k_tile * c.n_tile * bits / 8;
   const double partial_bytes = (double)tile_partial_bytes(c);
   double step_ns = c.step_ns;
   if (c.kind == MARLIN_TILE_WGMMA) {
     const int64_t tm = 16 * (int64_t)c.m_blocks;
-    step_ns *= 0.72 + 0.28 * (double)m / (double)(ceil_div(m, tm) * tm);
+    const double use = (double)m / (double)(ceil_div(m, tm) * tm);
+    step_ns *= 1 - 0.28 * (tm < 128 ? (double)tm / 128 : 1) * (1 - use);
   }
   return ((double)steps + (double)(parts - 1) * partial_bytes / (2 * step_bytes)) * step_ns;
 }
@@ -120,14 +123,20 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
   double best = -1;
   marlin_status first_error = MARLIN_STATUS_SUCCESS;
   for (int config = 0; config < MARLIN_TILE_CONFIG_COUNT; ++config) {
-    if (marlin_tile_config_get(config).kind == MARLIN_TILE_WGMMA && !dev->wgmma) continue;
+    const marlin_tile_config c = marlin_tile_config_get(config);
+    if (c.kind == MARLIN_TILE_WGMMA && !dev->wgmma) continue;
+    /* The WGMMA tiles of fewer than 128 tokens exist for small M: with more
+     * than one token tile they re-read every weight per tile and lost to
+     * the 128-token tile at every standard shape measured (H100,
+     * docs/performance.md). */
+    if (c.kind == MARLIN_TILE_WGMMA && c.m_blocks < 8 && m > 16 * c.m_blocks) continue;
     marlin_dense_plan p;
     const marlin_status st = plan_config(m, n, k, bits, act_order_copy, dev, config, &p, &steps, &parts);
     if (st != MARLIN_STATUS_SUCCESS) {
       if (first_error == MARLIN_STATUS_SUCCESS) first_error = st;
       continue;
     }
-    const double t = estimate_ns(marlin_tile_config_get(config), bits, m, steps, parts);
+    const double t = estimate_ns(c, bits, m, steps, parts);
     if (best < 0 || t < best) best = t, *plan = p;
   }
   if (best < 0) return first_error; /* the message of the last config tried */

@@ -127,15 +127,18 @@ static void repack_rejects_bad_arguments(void **state) {
 /* >= 0: the tile config the next gemm_case forces (marlin_options.tile_config) */
 static int forced_config = -1;
 
+/* Whether this build has a (scheme, act) kernel for this GPU. */
+static int compiled_here(marlin_scheme scheme, marlin_dtype act) {
+  int dev, ma, mi;
+  cudaGetDevice(&dev);
+  cudaDeviceGetAttribute(&ma, cudaDevAttrComputeCapabilityMajor, dev);
+  cudaDeviceGetAttribute(&mi, cudaDevAttrComputeCapabilityMinor, dev);
+  return marlin_is_compiled(scheme, act, ma * 10 + mi);
+}
+
 static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t n, int64_t k,
                       int32_t group, int act_order, int tp) {
-  if (!marlin_is_compiled(scheme, act, 0)) {
-    int dev, ma, mi;
-    cudaGetDevice(&dev);
-    cudaDeviceGetAttribute(&ma, cudaDevAttrComputeCapabilityMajor, dev);
-    cudaDeviceGetAttribute(&mi, cudaDevAttrComputeCapabilityMinor, dev);
-    if (!marlin_is_compiled(scheme, act, ma * 10 + mi)) skip();
-  }
+  if (!compiled_here(scheme, act)) skip();
   const int awq = scheme == MARLIN_SCHEME_AWQ4, bits = scheme == MARLIN_SCHEME_GPTQ8 ? 8 : 4;
   const int64_t kl = tp ? tp * k : k, off = tp ? k : 0; /* the layer's rows; the shard's first */
   const int64_t groups = marlin_ref_num_groups(kl, group);
@@ -227,6 +230,9 @@ static void gemm_every_config(void **s) {
     if (marlin_gemm_workspace_size(&d, &o, -1, &bytes) == MARLIN_STATUS_SUCCESS) {
       gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 200, 384, 1024, 64, 0, 0);
       gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 130, 256, 1040, -1, 0, 0);
+      /* 8-bit weights: ragged M, N not a multiple of a 256-column tile */
+      if (compiled_here(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16))
+        gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 40, 320, 1008, 128, 0, 0);
     }
   }
   forced_config = -1;

@@ -115,11 +115,22 @@ static void select_config_by_cost(void **s) {
   assert_int_equal(picked(64, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_1);
   assert_int_equal(picked(4096, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_2);
   /* with an sm_90a kernel: mma.sync for the smallest M, then the wgmma
-   * tiles (128 tokens, and 256 for the largest M; docs/performance.md) */
+   * tiles (32 and 64 tokens on large layers, 128, and 256 for the largest M;
+   * docs/performance.md). 28672 x 8192: M = 32 60.1 us (config 5) against
+   * 75.1 (config 1); M = 64 76.4 (config 6) against 102.5 (config 2) */
   assert_int_equal(picked(1, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
-  assert_int_equal(picked(32, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_1);
-  assert_int_equal(picked(64, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_2);
+  assert_int_equal(picked(32, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_5);
+  assert_int_equal(picked(64, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_6);
   assert_int_equal(picked(128, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  /* small layers keep the split-K mma.sync tiles at M = 32 (4096 x 4096:
+   * 12.9 us against 15.8), and take the 128-token tile at M = 128 (21.9
+   * against 24.0 for config 1) */
+  assert_int_equal(picked(32, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_1);
+  assert_int_equal(picked(128, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  /* the 32- and 64-token tiles only when M fits one tile: config 6 at M = 128
+   * (two tiles) measured 287.8 us on 8192 x 57344 against 217.1 for config 3 */
+  assert_int_equal(picked(128, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  assert_int_equal(picked(65, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(4096, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_4);
   /* half-used 128-token tiles are cheaper per k-step (the row-use factor):
    * config 3 wins M = 64 on 14336 x 4096 (measured 33.7 against 42.0 us) */

@@ -70,7 +70,7 @@ struct WgTile {
   static constexpr int B_STAGE = KT * NT * BITS / 8;
   static constexpr int S_STAGE = KB * NT * 2;
   static constexpr int Z_STAGE = KB * NT / 2;
-  static_assert(TM == 16 || TM == 32 || TM == 64 || TM == 128 || TM == 256, "wgmma N: 16 .. 256 tokens");
+  static_assert(TM == 32 || TM == 64 || TM == 128 || TM == 256, "wgmma N: 32, 64, 128 or 256 tokens");
   static_assert(MW == 1 || MW == 2 || MW == 4, "a warp's words of a 64-column block: 1, 2 or 4");
   static_assert(NT % 64 == 0 && KT % 64 == 0 && LOG2_KT > 0, "tile: 64-column and 64-k multiples");
   static_assert(TM * KT / 8 % PRODUCERS == 0, "activation chunks must split evenly (weights: stage.cuh)");
