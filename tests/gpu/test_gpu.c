@@ -232,7 +232,7 @@ static void gemm_every_config(void **s) {
       gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 130, 256, 1040, -1, 0, 0);
       /* 8-bit weights: ragged M, N not a multiple of a 256-column tile */
       if (compiled_here(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16))
-        gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 40, 320, 1008, 128, 0, 0);
+        gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 40, 320, 1152, 128, 0, 0);
     }
   }
   forced_config = -1;
