@@ -22,8 +22,10 @@
  * 10 runs (half of them as two back-to-back calls with programmatic dependent
  * launch). Bench: the standard layer shapes against cuBLAS fp16/bf16 in the
  * same run, CUDA events around back-to-back launches, weights rotated over
- * copies past 4x L2, median of repeats, and the HBM roofline from a measured
- * device-to-device copy.
+ * copies past 4x L2, median of repeats, the HBM roofline from a measured
+ * device-to-device copy, and the read floor: a kernel that only reads the
+ * rotated weights once (read_floor.cu), timed the same way, whose time bounds
+ * what any kernel reading the weights can reach with an ordinary launch.
  *
  * Exit: 0 all passed, 1 a failure, 77 no usable GPU (skip under meson test).
  */
