@@ -619,8 +619,6 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
   int l2 = 0, dev, major, minor, sms;
   CUDA_OK(cudaGetDevice(&dev));
   CUDA_OK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  void *sink;
-  CUDA_OK(cudaMalloc(&sink, 256));
   CUDA_OK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
   CUDA_OK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
   if (!marlin_is_compiled(scheme, act, major * 10 + minor)) {
@@ -629,6 +627,9 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
     return 77;
   }
   CUDA_OK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, dev));
+  void *sink; /* the read floor's output word */
+  CUDA_OK(cudaMalloc(&sink, 256));
+  const int iters = 20, reps = 7; /* calls per graph, graph replays (median) */
   const double bw = measure_copy_bw(s);
   const size_t rotate_bytes = 4 * (size_t)l2;
   FILE *csv = csv_path ? fopen(csv_path, "w") : NULL;
@@ -668,7 +669,7 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
     CUDA_OK(cudaMalloc(&cc.c, sizeof(uint16_t) * p.m * n));
     /* the read floor of this layer's packed weights (M does not enter) */
     floor_ctx fc = {b_copies, copies, sms, p.b_bytes / 16 * 16, sink};
-    const float t_floor = time_calls(call_floor, &fc, s, 20, 7);
+    const float t_floor = time_calls(call_floor, &fc, s, iters, reps);
     for (int mi = 0; mi < nm; ++mi) {
       const int64_t m = ms[mi];
       problem q = p;
@@ -684,7 +685,6 @@ static int run_bench(marlin_scheme scheme, marlin_dtype act, int32_t group, cons
       }
       CUDA_OK(cudaMalloc(&q.d_ws, q.ws_bytes ? q.ws_bytes : 256));
       CUDA_OK(cudaMemset(q.d_ws, 0, q.ws_bytes ? q.ws_bytes : 256));
-      const int iters = 20, reps = 7;
       const float t_marlin = time_calls(call_marlin, &mc, s, iters, reps);
       cc.m = (int)m;
       const float t_cublas = time_calls(call_cublas, &cc, s, iters, reps);
