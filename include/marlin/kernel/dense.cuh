@@ -468,7 +468,10 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
         if (m0 + r < p.m) __stcg(reinterpret_cast<float2 *>(mine + r * NT + c), make_float2(v0, v1));
       });
     }
-    finish_part<T, G::TM, NT, THREADS>(p, stripes, fixup, t, m0, n0, threadIdx.x);
+    // partial loads in flight per thread (items x parts) within the tile's
+    // register budget: 16 rows at a 128-register cap, 64 rows at 255 (no spills)
+    constexpr int FIX_VB = MB == 2 ? 4 : MB == 4 ? 2 : 1, FIX_JB = MB == 1 ? 8 : 4;
+    finish_part<T, G::TM, NT, THREADS, 0, FIX_VB, FIX_JB>(p, stripes, fixup, t, m0, n0, threadIdx.x);
   }
 }
 

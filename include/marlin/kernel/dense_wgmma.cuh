@@ -308,6 +308,13 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   for (int u = u_begin; u < u_end;) {
     const Segment sg = stripes.next_segment<TM, NT>(u, u_end, p.plan.m_tiles);
     const int t = sg.t, step_begin = sg.step_begin, step_end = sg.step_end, m0 = sg.m0, n0 = sg.n0;
+    // The segment's first wgmma overwrites acc (scale-d 0), but ptxas cannot
+    // see that through the asm: without this the previous segment's
+    // accumulators stay live through its fix-up, which then spills.
+#pragma unroll
+    for (int i = 0; i < MW; ++i)
+#pragma unroll
+      for (int e = 0; e < TM / 2; ++e) acc[i][e] = 0.f;
 
     // ---- main loop, per stage: wait for its data; in batches of BATCH k16
     // blocks, dequantize the batch, issue its wgmmas, wait for them; then
@@ -346,7 +353,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     for_each([&](int r, int c, float v) {
       if (m0 + r < p.m) __stcg(mine + r * NT + c, v);
     });
-    finish_part<T, TM, NT, CONSUMERS, 1>(p, stripes, fixup, t, m0, n0, ctid);
+    finish_part<T, TM, NT, CONSUMERS, 1, TM == 256 ? 2 : 4, 4>(p, stripes, fixup, t, m0, n0, ctid);
   }
 #endif
 }

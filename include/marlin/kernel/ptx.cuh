@@ -76,6 +76,18 @@ __device__ __forceinline__ void wait_prior_grids() {
 #endif
 }
 
+// Adds v to the counter at p at GPU scope and returns the old value, with
+// acquire-release semantics: the calling CTA's writes ordered before this
+// call (by a barrier, for other threads of the CTA) are visible to whoever
+// acquires the counter after it, and the reads after it (ordered by a
+// barrier for the other threads) see what the earlier releasers wrote. One
+// thread's atomic instead of a fence.sc.gpu (MEMBAR.SC.GPU) in every thread.
+__device__ __forceinline__ int atom_add_acq_rel_gpu(int *p, int v) {
+  int old;
+  asm volatile("atom.add.acq_rel.gpu.global.s32 %0, [%1], %2;\n" : "=r"(old) : "l"(p), "r"(v) : "memory");
+  return old;
+}
+
 // (a & b) | c in one instruction.
 __device__ __forceinline__ uint32_t and_or(uint32_t a, uint32_t b, uint32_t c) {
   uint32_t d;

@@ -10,6 +10,7 @@
 
 #include "marlin/kernel/dequant.cuh"
 #include "marlin/kernel/plan.h"
+#include "marlin/kernel/ptx.cuh"
 
 namespace marlin {
 
@@ -71,10 +72,13 @@ __device__ __forceinline__ void group_sync() {
     asm volatile("bar.sync %0, %1;\n" ::"n"(BAR), "n"(THREADS) : "memory");
 }
 
-// All threads sum the tile flat, 4 columns each: the contributions are
-// requested 8 at a time before their adds (few L2 round trips), and the adds
-// run in stripe order, so the result does not depend on which CTA came last.
-template <class T, int TM, int NT, int THREADS, int BAR>
+// All threads sum the tile flat, 4 columns each, VB groups of 4 columns per
+// thread at a time: the contributions of a batch (VB items x JB parts, as
+// many float4 loads and 4x as many registers: the kernel's register budget
+// decides) are requested before their adds, so a large tile's partials (a 64 x 256 tile
+// cut in 8: 448 KB from L2) take few round trips; the adds run in stripe
+// order, so the result does not depend on which CTA came last.
+template <class T, int TM, int NT, int THREADS, int BAR, int VB, int JB>
 __device__ void sum_partials(const marlin_dense_params &p, const Stripes &s, FixupShared &sh, int t,
                              int first, int last, int m0, int n0, int tid) {
   using T2 = typename Vec2<T>::type;
@@ -86,44 +90,64 @@ __device__ void sum_partials(const marlin_dense_params &p, const Stripes &s, Fix
   const int count = last - first + 1;  // <= MARLIN_MAX_TILE_PARTS + 1 (selector)
   if (tid < count) sh.part_slot[tid] = int64_t(s.slot_of(first + tid, t)) * (int64_t(TM) * NT);
   group_sync<BAR, THREADS>();
-  for (int v = tid; v < rows * (NT / 4); v += THREADS) {
-    const int r = v / (NT / 4), c = (v % (NT / 4)) * 4;
-    if (n0 + c >= p.n) continue;  // n % 8 == 0: a group of 4 is all in or all out
-    const float *const at = partials + r * NT + c;
-    float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
-    for (int j0 = 0; j0 < count; j0 += 8) {
-      float4 part[8];
+  const int items = rows * (NT / 4);
+  for (int v0 = tid; v0 < items; v0 += VB * THREADS) {
+    int at[VB];  // offset of the item in a partial, or -1: past the tile's rows or past n
+    float4 sum[VB];
 #pragma unroll
-      for (int j = 0; j < 8; ++j)
-        if (j0 + j < count) part[j] = __ldcg(reinterpret_cast<const float4 *>(at + sh.part_slot[j0 + j]));
+    for (int b = 0; b < VB; ++b) {
+      const int v = v0 + b * THREADS, r = v / (NT / 4), c = (v % (NT / 4)) * 4;
+      // n % 8 == 0: a group of 4 columns is all in or all out
+      at[b] = v < items && n0 + c < p.n ? r * NT + c : -1;
+      sum[b] = make_float4(0.f, 0.f, 0.f, 0.f);
+    }
+    for (int j0 = 0; j0 < count; j0 += JB) {
+      float4 part[VB][JB];
 #pragma unroll
-      for (int j = 0; j < 8; ++j)
-        if (j0 + j < count) sum.x += part[j].x, sum.y += part[j].y, sum.z += part[j].z, sum.w += part[j].w;
+      for (int b = 0; b < VB; ++b)
+#pragma unroll
+        for (int j = 0; j < JB; ++j)
+          if (at[b] >= 0 && j0 + j < count)
+            part[b][j] = __ldcg(reinterpret_cast<const float4 *>(partials + sh.part_slot[j0 + j] + at[b]));
+#pragma unroll
+      for (int b = 0; b < VB; ++b)
+#pragma unroll
+        for (int j = 0; j < JB; ++j)
+          if (at[b] >= 0 && j0 + j < count)
+            sum[b].x += part[b][j].x, sum[b].y += part[b][j].y, sum[b].z += part[b][j].z, sum[b].w += part[b][j].w;
     }
-    if (bias) {
-      const T *const b = bias + n0 + c;
-      sum.x += float(b[0]), sum.y += float(b[1]), sum.z += float(b[2]), sum.w += float(b[3]);
+#pragma unroll
+    for (int b = 0; b < VB; ++b) {
+      if (at[b] < 0) continue;
+      const int r = at[b] / NT, c = at[b] % NT;
+      float4 v = sum[b];
+      if (bias) {
+        const T *const bb = bias + n0 + c;
+        v.x += float(bb[0]), v.y += float(bb[1]), v.z += float(bb[2]), v.w += float(bb[3]);
+      }
+      T2 out[2] = {to_vec2(v.x, v.y, static_cast<T *>(nullptr)), to_vec2(v.z, v.w, static_cast<T *>(nullptr))};
+      *reinterpret_cast<uint2 *>(C + (m0 + r) * p.ldc + n0 + c) = *reinterpret_cast<const uint2 *>(out);
     }
-    T2 out[2] = {to_vec2(sum.x, sum.y, static_cast<T *>(nullptr)), to_vec2(sum.z, sum.w, static_cast<T *>(nullptr))};
-    *reinterpret_cast<uint2 *>(C + (m0 + r) * p.ldc + n0 + c) = *reinterpret_cast<const uint2 *>(out);
   }
 }
 
 // Called by every thread of the group (THREADS threads, tid 0 .. THREADS - 1,
 // barrier BAR: group_sync) once this CTA's partial of tile t (rows from m0,
 // columns from n0) is written: the tile's last CTA to arrive sums the parts.
-template <class T, int TM, int NT, int THREADS, int BAR = 0>
+template <class T, int TM, int NT, int THREADS, int BAR, int VB, int JB>
 __device__ void finish_part(const marlin_dense_params &p, const Stripes &s, FixupShared &sh, int t, int m0,
                             int n0, int tid) {
   int *const counters = reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters);
   const int first = s.cta_of(t * s.ksteps), last = s.cta_of((t + 1) * s.ksteps - 1);
-  __threadfence();
+  // The barrier orders the group's partial writes before thread 0's release;
+  // its acquire and the next barrier order the last CTA's reads after every
+  // other part's release (the pattern of a split-K semaphore; a
+  // __threadfence in every thread cost ~1-2 us per call, docs/performance.md).
   group_sync<BAR, THREADS>();
-  if (tid == 0) sh.last_cta = atomicAdd(&counters[t], 1) == last - first;
+  if (tid == 0) sh.last_cta = ptx::atom_add_acq_rel_gpu(&counters[t], 1) == last - first;
   group_sync<BAR, THREADS>();
   if (sh.last_cta) {
-    __threadfence();
-    sum_partials<T, TM, NT, THREADS, BAR>(p, s, sh, t, first, last, m0, n0, tid);
+    sum_partials<T, TM, NT, THREADS, BAR, VB, JB>(p, s, sh, t, first, last, m0, n0, tid);
     if (tid == 0) counters[t] = 0;  // leave the workspace zeroed
   }
   group_sync<BAR, THREADS>();
