@@ -92,26 +92,32 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
   return MARLIN_STATUS_SUCCESS;
 }
 
-/* Estimated time of a plan: the busiest CTA's k-steps plus the reads of the
- * other parts' fp32 partials by a tile's last CTA (counted as k-steps at
- * twice the weights' speed: they come from L2), times the config's measured
- * time per k-step (configs.def: step_ns). Calibrated on the H100 sweep of
- * every config over the standard shapes at M = 1..256 (docs/performance.md).
+/* Estimated time of a plan: the busiest CTA's k-steps times the config's
+ * measured time per k-step (configs.def: step_ns; calibrated on the H100
+ * sweep of every config over the standard shapes, docs/performance.md),
+ * plus the last CTA of a tile reading the other parts' fp32 partials (only
+ * the rows < m are read: PARTIAL_NS_PER_KB of them), plus WGMMA_FIXED_NS for
+ * the warp-specialized kernel's longer start (barrier setup, a producer that
+ * must fill the ring before the first wgmma); the last two were fitted on
+ * the small layers (K = 4096, 14336; M = 1..64) after the fix-up started
+ * batching its partial loads (ninth session).
  * A WGMMA k-step is faster when the tiles' token rows are partly past m
  * (those rows are zero-filled, not loaded, and their MMA work is wasted):
  * on the H100 at half the rows 0.86x for 128-token tiles, 0.92x for 64 and
  * 0.96x for 32 (the smaller tiles are bound by the weights), so the time is
  * scaled by 1 - 0.28 x min(1, tokens / 128) x (1 - the rows' average use). */
-static double estimate_ns(const marlin_tile_config c, int bits, int64_t m, int64_t steps, int64_t parts) {
-  const double step_bytes = (double)c.k_tile * c.n_tile * bits / 8;
-  const double partial_bytes = (double)tile_partial_bytes(c);
-  double step_ns = c.step_ns;
+#define PARTIAL_NS_PER_KB 24.0
+#define WGMMA_FIXED_NS 1200.0
+static double estimate_ns(const marlin_tile_config c, int64_t m, int64_t steps, int64_t parts) {
+  const int64_t tm = 16 * (int64_t)c.m_blocks;
+  const double use = (double)m / (double)(ceil_div(m, tm) * tm);
+  const double partial_kb = (double)tile_partial_bytes(c) * use / 1024;
+  double step_ns = c.step_ns, fixed_ns = 0;
   if (c.kind == MARLIN_TILE_WGMMA) {
-    const int64_t tm = 16 * (int64_t)c.m_blocks;
-    const double use = (double)m / (double)(ceil_div(m, tm) * tm);
     step_ns *= 1 - 0.28 * (tm < 128 ? (double)tm / 128 : 1) * (1 - use);
+    fixed_ns = WGMMA_FIXED_NS;
   }
-  return ((double)steps + (double)(parts - 1) * partial_bytes / (2 * step_bytes)) * step_ns;
+  return (double)steps * step_ns + (double)(parts - 1) * partial_kb * PARTIAL_NS_PER_KB + fixed_ns;
 }
 
 marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
@@ -136,7 +142,7 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
       if (first_error == MARLIN_STATUS_SUCCESS) first_error = st;
       continue;
     }
-    const double t = estimate_ns(c, bits, m, steps, parts);
+    const double t = estimate_ns(c, m, steps, parts);
     if (best < 0 || t < best) best = t, *plan = p;
   }
   if (best < 0) return first_error; /* the message of the last config tried */

@@ -127,6 +127,18 @@ static void select_config_by_cost(void **s) {
    * against 24.0 for config 1) */
   assert_int_equal(picked(32, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_1);
   assert_int_equal(picked(128, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  /* with the batched fix-up (ninth session) the 128-token tile also wins
+   * M = 48 / 64 there: 4096 x 4096 13.9 / 14.4 us against 15.5 / 15.9
+   * (config 1); 4096 x 6144 19.3 / 20.1 against 22.9 / 23.2; and the decode
+   * tile keeps M = 1 (9.5 us against 11.2-11.7 for the wgmma tiles) */
+  assert_int_equal(picked(48, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  assert_int_equal(picked(64, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  assert_int_equal(picked(64, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  assert_int_equal(picked(1, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(1, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+  /* the 256-token tile from M = 192 on the large layers: 8192 x 57344
+   * 357 us against 429 (config 3) */
+  assert_int_equal(picked(192, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_4);
   /* the 32- and 64-token tiles only when M fits one tile: config 6 at M = 128
    * (two tiles) measured 287.8 us on 8192 x 57344 against 217.1 for config 3 */
   assert_int_equal(picked(128, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
