@@ -229,7 +229,26 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   // v1, v3}, rows (g, g + 8) = tile columns 16 (w MW + i) + g (+ 8) ----
   constexpr int MW = G::MW;
   const int b64 = w * MW / 4, j0 = (w * MW) % 4;
-  auto dequant_block = [&](uint32_t (&a)[MW][4], int slot, int kb) {
+  const int group_mask = p.group_size - 1;  // a power of 2 (channelwise: 2^30)
+  // AWQ: the zero-point offsets of the lane's MW words for the scale group
+  // of k16 block kb. The consumer loop computes them when a block starts a
+  // group (once per stage for groups of >= k_tile rows), not per block.
+  auto zero_offsets = [&](Offset4<T> (&za)[MW], Offset4<T> (&zb)[MW], int slot, int kb) {
+    const int srow = gshift >= G::LOG2_KT ? 0 : (kb * 16) >> gshift;
+    // byte j: zero points of columns c + 16j, c + 16j + 8
+    const uint32_t zword =
+        reinterpret_cast<const uint32_t *>(sZ + slot * G::Z_STAGE)[srow * (NT / 8) + b64 * 8 + (lane >> 2)];
+#pragma unroll
+    for (int i = 0; i < MW; ++i) {
+      // j0 depends on the warp: shift byte j0 + i down and read pair 0
+      // (a run-time index into Zeros4's arrays would go to local memory)
+      const Zeros4<T> z = zeros4(zword >> (8 * (j0 + i)), static_cast<T *>(nullptr));
+      za[i] = z.a(0);
+      zb[i] = z.b(0);
+    }
+  };
+  auto dequant_block = [&](uint32_t (&a)[MW][4], int slot, int kb, const Offset4<T> (&zoa)[MW],
+                           const Offset4<T> (&zob)[MW]) {
     const uint8_t *const tB = sB + slot * G::B_STAGE;
     const int srow = gshift >= G::LOG2_KT ? 0 : (kb * 16) >> gshift;
     const T *const tS = reinterpret_cast<const T *>(sS + slot * G::S_STAGE);
@@ -238,18 +257,12 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     if constexpr (S::bits == 4) {
       uint32_t words[MW];
       lds(words, tB + (kb * G::B_ROW_CHUNKS + b64 * 32 + lane) * 16 + j0 * 4);
-      [[maybe_unused]] uint32_t zword = 0;  // byte j: zero points of columns c + 16j, c + 16j + 8
-      if constexpr (S::has_zero)
-        zword = reinterpret_cast<const uint32_t *>(sZ + slot * G::Z_STAGE)[srow * (NT / 8) + b64 * 8 + (lane >> 2)];
 #pragma unroll
       for (int i = 0; i < MW; ++i) {
         Offset4<T> za, zb;
         if constexpr (S::has_zero) {
-          // j0 depends on the warp: shift byte j0 + i down and read pair 0
-          // (a run-time index into Zeros4's arrays would go to local memory)
-          const Zeros4<T> z = zeros4(zword >> (8 * (j0 + i)), static_cast<T *>(nullptr));
-          za = z.a(0);
-          zb = z.b(0);
+          za = zoa[i];
+          zb = zob[i];
         } else {
           za = zb = offset4(T(float(S::bias)));
         }
@@ -322,11 +335,16 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     // dequantizes while the other's wgmmas run ----
     for (int step = step_begin; step < step_end; ++step) {
       wgmma::mbar_wait(full0 + 8 * slot, phase);
+      [[maybe_unused]] Offset4<T> zoa[MW], zob[MW];  // AWQ: zero_offsets of the current group
 #pragma unroll
       for (int kb0 = 0; kb0 < G::KB; kb0 += G::BATCH) {
         uint32_t frag[G::BATCH][MW][4];
 #pragma unroll
-        for (int kb = 0; kb < G::BATCH; ++kb) dequant_block(frag[kb], slot, kb0 + kb);
+        for (int kb = 0; kb < G::BATCH; ++kb) {
+          if constexpr (S::has_zero)
+            if (kb0 + kb == 0 || (((kb0 + kb) * 16) & group_mask) == 0) zero_offsets(zoa, zob, slot, kb0 + kb);
+          dequant_block(frag[kb], slot, kb0 + kb, zoa, zob);
+        }
         wgmma::fence();
 #pragma unroll
         for (int kb = 0; kb < G::BATCH; ++kb)
