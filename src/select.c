@@ -54,13 +54,15 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
    *    ceil(CTAs / slots) waves; good when CTAs are short (small problems);
    *  - stripes: one full wave, every CTA the same number of units (+-1); no tail,
    *    good when the tiles alone would leave a partial last wave. */
-  const int64_t slots = (int64_t)dev->sms * per_sm;
+  int64_t slots = (int64_t)dev->sms * per_sm;
+  if (slots > MARLIN_TILE_COUNTERS) slots = MARLIN_TILE_COUNTERS; /* a grid that cuts tiles: plan.h */
   int64_t ctas = tiles, best = -1;
   *parts = 1;
   for (int64_t s = 1; s <= MARLIN_MAX_TILE_PARTS && s <= ksteps; ++s) {
     const int64_t per = ksteps / s;
     if (s > 1 && per < 2) break;
     if (ksteps % s) continue; /* equal parts, so stripes never straddle tiles */
+    if (s > 1 && tiles * s > slots) break; /* a grid that cuts tiles is one wave */
     const int64_t cost = ceil_div(tiles * s, slots) * (per + 3);
     if (best < 0 || cost < best) best = cost, ctas = tiles * s, *parts = s;
   }
@@ -83,7 +85,7 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
 
   size_t off = 0;
   plan->ws_counters = off;
-  off = align256(off + (size_t)tiles * sizeof(int32_t));
+  off = align256(MARLIN_TILE_COUNTERS * sizeof(int32_t));
   plan->ws_partials = off;
   off = align256(off + (size_t)ctas * 2 * tile_partial_bytes(c));
   plan->ws_a_perm = off;

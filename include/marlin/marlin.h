@@ -8,7 +8,9 @@
  *  - Every call that touches the GPU takes an explicit cudaStream_t and only
  *    enqueues work on it: no allocation, no synchronisation, graph-capturable.
  *  - Device scratch is caller-owned: ask marlin_gemm_workspace_size(), allocate,
- *    zero it once (cudaMemset); every call leaves it zeroed again.
+ *    zero it once (cudaMemset); every call leaves its counters (the first
+ *    4 KB) zeroed again, so one workspace serves any sequence of problems
+ *    that fit in it.
  *  - Results are bitwise reproducible run to run for the same problem on the
  *    same GPU unless marlin_options.reduction opts into atomics.
  *  - Functions are thread-safe; concurrent calls need distinct workspaces.

@@ -6,7 +6,7 @@
 
 #include "gpu_probe.h"
 #include "marlin/marlin.h"
-#include "marlin/kernel/plan.h" /* MARLIN_TILE_CONFIG_COUNT */
+#include "marlin/kernel/plan.h" /* MARLIN_TILE_CONFIG_COUNT, MARLIN_TILE_COUNTERS */
 #include "marlin/marlin_ref.h"
 #include "test_main.h"
 
@@ -126,6 +126,11 @@ static void repack_rejects_bad_arguments(void **state) {
  * of it and the layer's whole scale tensor (any of its groups may occur). */
 /* >= 0: the tile config the next gemm_case forces (marlin_options.tile_config) */
 static int forced_config = -1;
+/* Non-NULL: gemm_case runs in this workspace (shared by every call, as an
+ * engine shares one between layers) and checks that the call left the
+ * fix-up counters at its start zeroed again. */
+static void *shared_ws;
+static size_t shared_ws_bytes;
 
 /* Whether this build has a (scheme, act) kernel for this GPU. */
 static int compiled_here(marlin_scheme scheme, marlin_dtype act) {
@@ -189,9 +194,22 @@ static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t
   options.tile_config = forced_config;
   size_t ws_bytes = 0;
   assert_int_equal(marlin_gemm_workspace_size(&desc, &options, -1, &ws_bytes), MARLIN_STATUS_SUCCESS);
-  cudaMalloc(&ws, ws_bytes + 256), cudaMemset(ws, 0, ws_bytes + 256);
+  if (shared_ws) {
+    assert_true(ws_bytes <= shared_ws_bytes);
+    ws = shared_ws, ws_bytes = shared_ws_bytes;
+  } else {
+    cudaMalloc(&ws, ws_bytes + 256), cudaMemset(ws, 0, ws_bytes + 256);
+  }
   assert_int_equal(marlin_gemm(&desc, &args, &options, ws, ws_bytes, 0), MARLIN_STATUS_SUCCESS);
   uint16_t *hc = download(d_c, 2 * m * n);
+  if (shared_ws) {
+    const size_t counters = MARLIN_TILE_COUNTERS * sizeof(int32_t);
+    uint8_t *hw = download(shared_ws, counters);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < counters; ++i) nonzero += hw[i] != 0;
+    free(hw);
+    if (nonzero) fail_msg("%zu bytes of the fix-up counters left non-zero", nonzero);
+  }
   double *ref = malloc(sizeof(double) * m * n);
   marlin_ref_gemm(fa, k, wd + off * n, NULL, m, n, k, ref);
   double num = 0, den = 0;
@@ -203,7 +221,7 @@ static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t
   const double rel = sqrt(num / den), tol = act == MARLIN_DTYPE_FP16 ? 2e-3 : 1e-2;
   if (rel > tol) fail_msg("relative error %.3e > %.0e", rel, tol);
   cudaFree(d_q), cudaFree(d_s), cudaFree(d_qz), cudaFree(d_perm), cudaFree(d_b), cudaFree(d_ps);
-  cudaFree(d_pz), cudaFree(d_a), cudaFree(d_c), cudaFree(ws), cudaFree(d_gidx);
+  cudaFree(d_pz), cudaFree(d_a), cudaFree(d_c), cudaFree(shared_ws ? NULL : ws), cudaFree(d_gidx);
   free(w), free(wd), free(g_idx), free(perm), free(sorted), free(codes), free(z), free(sc), free(q), free(qz);
   free(ha), free(fa), free(hc), free(ref);
 }
@@ -237,6 +255,27 @@ static void gemm_every_config(void **s) {
   }
   forced_config = -1;
 }
+/* One workspace for problems with different plans, as an engine uses one for
+ * all its layers: each call must find its counters zero wherever an earlier
+ * call put its partial sums or its act-order copy of A. Past the counters
+ * the workspace starts as garbage (what earlier calls may leave there). */
+static void gemm_shared_workspace(void **s) {
+  (void)s;
+  if (!compiled_here(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16)) skip();
+  shared_ws_bytes = (size_t)64 << 20;
+  assert_int_equal(cudaMalloc(&shared_ws, shared_ws_bytes), cudaSuccess);
+  assert_int_equal(cudaMemset(shared_ws, 0xA5, shared_ws_bytes), cudaSuccess);
+  assert_int_equal(cudaMemset(shared_ws, 0, MARLIN_TILE_COUNTERS * sizeof(int32_t)), cudaSuccess);
+  gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 16, 512, 4096, 128, 0, 0);   /* 4 tiles in many parts */
+  gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 1, 16384, 4096, 128, 0, 0);  /* 128 tiles cut in two */
+  gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 20, 1024, 2048, 64, 1, 0);   /* A's copy in the workspace */
+  gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 64, 8192, 1024, 128, 0, 0);  /* counters past the copy */
+  gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 3, 1032, 7296, 128, 0, 0);   /* ragged n: partials < n only */
+  gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 130, 2048, 1024, -1, 0, 0);
+  gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 1, 16384, 4096, 128, 0, 0);
+  cudaFree(shared_ws);
+  shared_ws = NULL;
+}
 static void gemm_awq4_fp16_large_m(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 300, 1024, 768, 64, 0, 0); }
 
 int main(int argc, char **argv) {
@@ -250,7 +289,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(gemm_gptq4_act_order),   cmocka_unit_test(gemm_gptq4_act_order_shard),
       cmocka_unit_test(gemm_gptq8_bf16_act_order_shard), cmocka_unit_test(gemm_gptq8_fp16),
       cmocka_unit_test(gemm_awq4_bf16),         cmocka_unit_test(gemm_awq4_fp16_large_m),
-      cmocka_unit_test(gemm_every_config),
+      cmocka_unit_test(gemm_every_config),      cmocka_unit_test(gemm_shared_workspace),
   };
   const int listing = argc > 1 && strncmp(argv[1], "--", 2) == 0; /* --list, --check-registered */
   if (!listing && !marlin_test_have_gpu()) return 77;

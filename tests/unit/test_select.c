@@ -52,9 +52,21 @@ static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_d
       fail_msg("m=%lld n=%lld k=%lld: tile %lld cut into %d parts (> %d)", (long long)m,
                (long long)n, (long long)k, (long long)t, parts[t], MARLIN_MAX_TILE_PARTS + 2);
   }
+  /* workspace: the fixed counter region, then 2 fp32 slots of a whole tile
+   * per CTA; a grid that cuts tiles has at most one counter per CTA (a cut
+   * tile's counter is its first CTA's) */
+  assert_int_equal(p.ws_counters, 0);
+  assert_true(p.ws_partials >= MARLIN_TILE_COUNTERS * 4);
+  int cut = 0;
+  for (int64_t t = 0; t < tiles; ++t) cut |= parts[t] > 1;
+  if (cut) assert_true(p.ctas <= MARLIN_TILE_COUNTERS);
+  for (int64_t i = 0; i < p.ctas; ++i) { /* each CTA starts at most one cut tile */
+    const int64_t b = begin_of(&p, i), e = begin_of(&p, i + 1);
+    int starts = 0;
+    for (int64_t t = (b + p.ksteps - 1) / p.ksteps; t * p.ksteps < e; ++t) starts += parts[t] > 1;
+    assert_true(starts <= 1);
+  }
   free(parts);
-  /* workspace: counters, then 2 fp32 slots of a whole tile per CTA */
-  assert_true(p.ws_counters + (size_t)tiles * 4 <= p.ws_partials);
   assert_true(p.ws_partials + (size_t)p.ctas * 2 * 16 * c.m_blocks * c.n_tile * 4 <= p.ws_a_perm);
   assert_true(p.ws_a_perm <= p.workspace_bytes);
   assert_int_equal(p.ws_partials % 256, 0);

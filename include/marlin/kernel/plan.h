@@ -16,6 +16,15 @@ extern "C" {
 /* Most stripes one output tile is cut into (the selector keeps to it). */
 #define MARLIN_MAX_TILE_PARTS 16
 
+/* Counters of the split-K fix-up at the start of every workspace: one per
+ * tile cut between CTAs, indexed by the tile's first CTA, so a grid that cuts
+ * tiles has at most this many CTAs (the selector keeps to it: one wave of at
+ * most 1024 CTAs). The region is the same for every problem, so a workspace
+ * shared between problems (zeroed once; every call leaves its counters at
+ * zero) never has another problem's partial sums or act-order copy of A
+ * where a counter is. */
+#define MARLIN_TILE_COUNTERS 1024
+
 /* The kernel family of a tile config (configs.def). */
 typedef enum marlin_tile_kind { MARLIN_TILE_MMA = 0, MARLIN_TILE_WGMMA = 1 } marlin_tile_kind;
 
@@ -47,7 +56,8 @@ static inline marlin_tile_config marlin_tile_config_get(int id) {
  * CTA i takes the q + (i < r) units starting at i*q + min(i, r) (U < 2^31, so
  * the kernel's stripe arithmetic is 32-bit). A tile cut by stripe boundaries
  * is summed through fp32 partials in the workspace (two slots per CTA) by the
- * last of its CTAs, in CTA order, so the result is deterministic. */
+ * last of its CTAs, in CTA order, so the result is deterministic; the CTAs
+ * count their arrivals on the counter of the tile's first CTA. */
 typedef struct marlin_dense_plan {
   int32_t config;           /* MARLIN_TILE_CONFIG_*                          */
   int32_t m_tiles, n_tiles; /* output tiles                                  */

@@ -145,11 +145,13 @@ __device__ void finish_part(const marlin_dense_params &p, const Stripes &s, Fixu
   // __threadfence in every thread, MEMBAR.SC.GPU, cost ~0.5 us per call on
   // 4096 x 4096 at M = 1, docs/performance.md).
   group_sync<BAR, THREADS>();
-  if (tid == 0) sh.last_cta = ptx::atom_add_acq_rel_gpu(&counters[t], 1) == last - first;
+  // (the counter of the tile's first CTA: a CTA is the first of at most one
+  // cut tile, the one its stripe ends in, plan.h)
+  if (tid == 0) sh.last_cta = ptx::atom_add_acq_rel_gpu(&counters[first], 1) == last - first;
   group_sync<BAR, THREADS>();
   if (sh.last_cta) {
     sum_partials<T, TM, NT, THREADS, BAR, VB, JB>(p, s, sh, t, first, last, m0, n0, tid);
-    if (tid == 0) counters[t] = 0;  // leave the workspace zeroed
+    if (tid == 0) counters[first] = 0;  // leave the counters zeroed
   }
   group_sync<BAR, THREADS>();
 }
