@@ -118,64 +118,105 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   constexpr int STEPS_UNROLLED = DECODE ? STAGES : 1;
 
   // ---- global -> shared addressing of the decode tile, per thread. Each
-  // thread copies the same chunk column of every stage (THREADS is a multiple
-  // of the chunks per row), so a stage's addresses are a per-segment base plus
-  // the step times a stride. ----
+  // thread copies the same chunks of every stage (THREADS is a multiple of
+  // the chunks per row), and a segment loads its stages in step order, so
+  // the sources are running pointers advanced by one stage per load, and
+  // each copy's bounds test is one compare of the step against a limit set
+  // per segment. The copies of a stage are issued back to back: ptxas puts
+  // three never-executed instructions before every run of cp.async
+  // (LDGSTS), so interleaved address arithmetic multiplied them. ----
   constexpr int A_ROW_CHUNKS = KT / 8, A_ITERS = G::TM * KT / 8 / THREADS;
   constexpr int B_ITERS = G::KB * G::B_ROW_CHUNKS / THREADS;
+  constexpr int B_ROWS_PER_ITER = THREADS / G::B_ROW_CHUNKS;  // k16 rows between a thread's chunks
   static_assert(THREADS % A_ROW_CHUNKS == 0 && (THREADS / A_ROW_CHUNKS) % 8 == 0 && A_ITERS >= 1 &&
                     G::TM * KT / 8 % THREADS == 0,
                 "activation chunks must split evenly over threads");
   static_assert(THREADS % G::B_ROW_CHUNKS == 0 && B_ITERS >= 1, "weight chunks must split evenly over threads");
   const int a_ch = tid % A_ROW_CHUNKS, a_row = tid / A_ROW_CHUNKS;  // + i * THREADS / A_ROW_CHUNKS rows
   const int a_dst = a_row * KT + ((a_ch ^ (a_row & 7)) * 8);        // + i * THREADS * 8 elements
-  const int b_cc = tid % G::B_ROW_CHUNKS, b_kb = tid / G::B_ROW_CHUNKS;  // + i * THREADS / B_ROW_CHUNKS
-  const int64_t b_stride = (THREADS / G::B_ROW_CHUNKS) * b_row_words;    // words between a thread's chunks
-  const T *a_base = A;          // this segment: row a_row of the tile, column a_ch * 8
-  int a_rows_ok = 0;            // bit i: row a_row + i * THREADS / A_ROW_CHUNKS is < m
-  const int32_t *b_base = B;    // this segment: k16 row b_kb, chunk b_cc of the tile's columns
-  bool b_col_ok = false;
+  const int b_cc = tid % G::B_ROW_CHUNKS, b_kb = tid / G::B_ROW_CHUNKS;  // + i * B_ROWS_PER_ITER
+  const int64_t b_stride = B_ROWS_PER_ITER * b_row_words;                // words between a thread's chunks
+  // scales (and zero points) of a stage: one 16-byte chunk for the threads
+  // below srows * NT / 8 (NT / 32 for zero points): row s_r, chunk s_cc
+  // (z_r, z_cc)
+  const int s_r = tid / (NT / 8), s_cc = tid % (NT / 8), z_r = tid / (NT / 32), z_cc = tid % (NT / 32);
+  const int a_k_lim = (p.k - a_ch * 8 + KT - 1) >> G::LOG2_KT;  // steps whose chunk column is < k
+  const T *a_next = A;          // this segment's next stage: row a_row of the tile, column a_ch * 8
+  int a_lim[A_ITERS];           // steps whose chunk is loaded: rows < m, columns < k
+  const int32_t *b_next = B;    // this segment's next stage: k16 row b_kb, chunk b_cc of the tile's columns
+  int b_lim[B_ITERS];           // steps whose chunk is loaded: k16 rows < Kp, columns < Np
+
   auto set_tile = [&]() {
-    a_base = A + int64_t(m0 + a_row) * p.lda + a_ch * 8;
-    a_rows_ok = 0;
+    if constexpr (DECODE) {
 #pragma unroll
-    for (int i = 0; i < A_ITERS; ++i) a_rows_ok |= (m0 + a_row + i * (THREADS / A_ROW_CHUNKS) < p.m) << i;
-    b_base = B + b_kb * b_row_words + (n0 / 64) * G::W64 + b_cc * 4;
-    b_col_ok = n0 / 64 + b_cc / (G::W64 / 4) < p.n_pad / 64;
+      for (int i = 0; i < A_ITERS; ++i)
+        a_lim[i] = m0 + a_row + i * (THREADS / A_ROW_CHUNKS) < p.m ? a_k_lim : 0;
+      const bool b_col_ok = n0 / 64 + b_cc / (G::W64 / 4) < p.n_pad / 64;
+#pragma unroll
+      for (int i = 0; i < B_ITERS; ++i) {
+        const int rows_left = kb_rows - b_kb - i * B_ROWS_PER_ITER;  // k16 rows from this chunk's first
+        b_lim[i] = b_col_ok && rows_left > 0 ? (rows_left + G::KB - 1) / G::KB : 0;
+      }
+    }
+  };
+  // the first stage a segment loads
+  auto start_loads = [&](int step) {
+    if constexpr (DECODE) {
+      a_next = A + int64_t(m0 + a_row) * p.lda + a_ch * 8 + step * KT;
+      b_next = B + (b_kb + int64_t(step) * G::KB) * b_row_words + (n0 / 64) * G::W64 + b_cc * 4;
+    }
   };
 
   // ---- global -> shared, one pipeline stage: weights (with scales, zeros) ----
   auto load_weights = [&](int step, int slot) {
     const int k0 = step * KT;
     if constexpr (DECODE) {
-      uint8_t *const dB = sB + slot * G::B_STAGE + tid * 16;
-      const int32_t *const src = b_base + step * (G::KB * b_row_words);
+      const int32_t *src[B_ITERS];
+      bool ok[B_ITERS];
 #pragma unroll
-      for (int i = 0; i < B_ITERS; ++i) {
-        const bool ok = b_col_ok && step * G::KB + b_kb + i * (THREADS / G::B_ROW_CHUNKS) < kb_rows;
-        ptx::cp_async16(dB + i * THREADS * 16, ok ? src + i * b_stride : B, ok);
+      for (int i = 0; i < B_ITERS; ++i) ok[i] = step < b_lim[i], src[i] = ok[i] ? b_next + i * b_stride : B;
+      // scales and zero points are addressed per stage: pointers kept from
+      // the segment's start spilled at the register cap (awq4)
+      const int g = (k0 >> gshift) + s_r, s_col = n0 + s_cc * 8;  // the chunk's scale group and column
+      const bool s_ok = g < num_groups && s_col < p.n_pad;
+      const T *const s_src = s_ok ? scales + int64_t(g) * p.n_pad + s_col : scales;
+      [[maybe_unused]] bool z_ok = false;
+      [[maybe_unused]] const int32_t *z_src = nullptr;
+      if constexpr (S::has_zero) {
+        const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
+        const int zg = (k0 >> gshift) + z_r, word = n0 / 8 + z_cc * 4;
+        z_ok = zg < num_groups && word < p.n_pad / 8;
+        z_src = z_ok ? zeros + int64_t(zg) * (p.n_pad / 8) + word : zeros;
       }
+      uint8_t *const dB = sB + slot * G::B_STAGE + tid * 16;
+#pragma unroll
+      for (int i = 0; i < B_ITERS; ++i) ptx::cp_async16(dB + i * THREADS * 16, src[i], ok[i]);
+      ptx::cp_async16_if(reinterpret_cast<T *>(sS + slot * G::S_STAGE) + s_r * NT + s_cc * 8, s_src,
+                          tid < srows * (NT / 8), s_ok);
+      if constexpr (S::has_zero)
+        ptx::cp_async16_if(reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE) + z_r * (NT / 8) + z_cc * 4, z_src,
+                           tid < srows * (NT / 32), z_ok);
+      b_next += G::KB * b_row_words;
     } else {
       copy_stage_weights<S::bits, G::KB, NT, THREADS>(p, sB + slot * G::B_STAGE, k0, n0);
+      // ROW_GROUPS reads its scales per row from global memory (fetch_row_groups)
+      if constexpr (!ROW_GROUPS)
+        copy_stage_scales<T, S::has_zero, NT>(p, reinterpret_cast<T *>(sS + slot * G::S_STAGE),
+                                              reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE), k0, n0, gshift,
+                                              num_groups, srows);
     }
-    // ROW_GROUPS reads its scales per row from global memory (fetch_row_groups)
-    if constexpr (!ROW_GROUPS)
-      copy_stage_scales<T, S::has_zero, NT>(p, reinterpret_cast<T *>(sS + slot * G::S_STAGE),
-                                            reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE), k0, n0, gshift,
-                                            num_groups, srows);
   };
 
   // ---- global -> shared, one pipeline stage: activations ----
   auto load_act = [&](int step, int slot) {
     if constexpr (DECODE) {
       T *const dA = reinterpret_cast<T *>(sA + slot * G::A_STAGE) + a_dst;
-      const bool k_ok = step * KT + a_ch * 8 < p.k;
-      const T *const src = a_base + step * KT;
 #pragma unroll
       for (int i = 0; i < A_ITERS; ++i) {
-        const bool ok = k_ok && ((a_rows_ok >> i) & 1);
-        ptx::cp_async16(dA + i * THREADS * 8, ok ? src + i * (THREADS / A_ROW_CHUNKS) * p.lda : A, ok);
+        const bool ok = step < a_lim[i];
+        ptx::cp_async16(dA + i * THREADS * 8, ok ? a_next + i * (THREADS / A_ROW_CHUNKS) * p.lda : A, ok);
       }
+      a_next += KT;
     } else {
       const int k0 = step * KT;
       T *const dA = reinterpret_cast<T *>(sA + slot * G::A_STAGE);
@@ -361,7 +402,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     const int t = sg.t, step_begin = sg.step_begin, step_end = sg.step_end;
     m0 = sg.m0;
     n0 = sg.n0;
-    if constexpr (DECODE) set_tile();
+    if constexpr (DECODE) set_tile(), start_loads(step_begin);
     if constexpr (ROW_GROUPS) row_scale_col = n0 + wn * 64 < p.n_pad ? n0 + wn * 64 + (lane >> 2) * 8 : 0;
 
 #pragma unroll

@@ -17,6 +17,14 @@ __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool pr
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
 }
 
+// The same, issued only when `issue` (no shared-memory write otherwise).
+__device__ __forceinline__ void cp_async16_if(void *smem, const void *gmem, bool issue, bool pred) {
+  const uint32_t s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
+  const int bytes = pred ? 16 : 0;
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %3, 0;\n@p cp.async.cg.shared.global [%0], [%1], 16, %2;\n}\n"
+               ::"r"(s), "l"(gmem), "r"(bytes), "r"(int(issue)));
+}
+
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
 
 template <int N>
