@@ -136,10 +136,6 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   const int a_dst = a_row * KT + ((a_ch ^ (a_row & 7)) * 8);        // + i * THREADS * 8 elements
   const int b_cc = tid % G::B_ROW_CHUNKS, b_kb = tid / G::B_ROW_CHUNKS;  // + i * B_ROWS_PER_ITER
   const int64_t b_stride = B_ROWS_PER_ITER * b_row_words;                // words between a thread's chunks
-  // scales (and zero points) of a stage: one 16-byte chunk for the threads
-  // below srows * NT / 8 (NT / 32 for zero points): row s_r, chunk s_cc
-  // (z_r, z_cc)
-  const int s_r = tid / (NT / 8), s_cc = tid % (NT / 8), z_r = tid / (NT / 32), z_cc = tid % (NT / 32);
   const int a_k_lim = (p.k - a_ch * 8 + KT - 1) >> G::LOG2_KT;  // steps whose chunk column is < k
   const T *a_next = A;          // this segment's next stage: row a_row of the tile, column a_ch * 8
   int a_lim[A_ITERS];           // steps whose chunk is loaded: rows < m, columns < k
@@ -177,25 +173,17 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
       for (int i = 0; i < B_ITERS; ++i) ok[i] = step < b_lim[i], src[i] = ok[i] ? b_next + i * b_stride : B;
       // scales and zero points are addressed per stage: pointers kept from
       // the segment's start spilled at the register cap (awq4)
-      const int g = (k0 >> gshift) + s_r, s_col = n0 + s_cc * 8;  // the chunk's scale group and column
-      const bool s_ok = g < num_groups && s_col < p.n_pad;
-      const T *const s_src = s_ok ? scales + int64_t(g) * p.n_pad + s_col : scales;
-      [[maybe_unused]] bool z_ok = false;
-      [[maybe_unused]] const int32_t *z_src = nullptr;
-      if constexpr (S::has_zero) {
-        const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
-        const int zg = (k0 >> gshift) + z_r, word = n0 / 8 + z_cc * 4;
-        z_ok = zg < num_groups && word < p.n_pad / 8;
-        z_src = z_ok ? zeros + int64_t(zg) * (p.n_pad / 8) + word : zeros;
-      }
+      const StageChunk<T> sc = scale_chunk<T, NT>(p, k0, n0, gshift, num_groups, tid);
+      [[maybe_unused]] StageChunk<int32_t> zc = {};
+      if constexpr (S::has_zero) zc = zero_chunk<NT>(p, k0, n0, gshift, num_groups, tid);
       uint8_t *const dB = sB + slot * G::B_STAGE + tid * 16;
 #pragma unroll
       for (int i = 0; i < B_ITERS; ++i) ptx::cp_async16(dB + i * THREADS * 16, src[i], ok[i]);
-      ptx::cp_async16_if(reinterpret_cast<T *>(sS + slot * G::S_STAGE) + s_r * NT + s_cc * 8, s_src,
-                          tid < srows * (NT / 8), s_ok);
+      ptx::cp_async16_if(reinterpret_cast<T *>(sS + slot * G::S_STAGE) + sc.dst, sc.src, tid < srows * (NT / 8),
+                         sc.ok);
       if constexpr (S::has_zero)
-        ptx::cp_async16_if(reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE) + z_r * (NT / 8) + z_cc * 4, z_src,
-                           tid < srows * (NT / 32), z_ok);
+        ptx::cp_async16_if(reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE) + zc.dst, zc.src,
+                           tid < srows * (NT / 32), zc.ok);
       b_next += G::KB * b_row_words;
     } else {
       copy_stage_weights<S::bits, G::KB, NT, THREADS>(p, sB + slot * G::B_STAGE, k0, n0);

@@ -30,26 +30,54 @@ __device__ __forceinline__ void copy_stage_weights(const marlin_dense_params &p,
   }
 }
 
+// One thread's 16-byte chunk of a stage's scale rows or zero-point rows: its
+// source (zero-filled when !ok: past the groups or past Np) and its element
+// offset in the stage's rows.
+template <class E>
+struct StageChunk {
+  const E *src;
+  bool ok;
+  int dst;
+};
+
+// Thread tid's chunk of the scale rows of groups k0 >> gshift .. (row
+// tid / (NT / 8); the threads below srows * NT / 8 copy one), columns from n0.
+template <class T, int NT>
+__device__ __forceinline__ StageChunk<T> scale_chunk(const marlin_dense_params &p, int k0, int n0, int gshift,
+                                                     int num_groups, int tid) {
+  const T *const scales = static_cast<const T *>(p.scales);
+  const int r = tid / (NT / 8), cc = tid % (NT / 8);
+  const int g = (k0 >> gshift) + r, col = n0 + cc * 8;
+  const bool ok = g < num_groups && col < p.n_pad;
+  return {ok ? scales + int64_t(g) * p.n_pad + col : scales, ok, r * NT + cc * 8};
+}
+
+// The same for the zero-point rows (row tid / (NT / 32); the threads below
+// srows * NT / 32 copy one).
+template <int NT>
+__device__ __forceinline__ StageChunk<int32_t> zero_chunk(const marlin_dense_params &p, int k0, int n0, int gshift,
+                                                          int num_groups, int tid) {
+  const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
+  const int r = tid / (NT / 32), cc = tid % (NT / 32);
+  const int g = (k0 >> gshift) + r, word = n0 / 8 + cc * 4;
+  const bool ok = g < num_groups && word < p.n_pad / 8;
+  return {ok ? zeros + int64_t(g) * (p.n_pad / 8) + word : zeros, ok, r * (NT / 8) + cc * 4};
+}
+
 // The scale rows (and, HAS_ZERO, zero-point rows) of groups k0 >> gshift ..
 // + srows - 1 (those < num_groups), columns from n0.
 template <class T, bool HAS_ZERO, int NT>
 __device__ __forceinline__ void copy_stage_scales(const marlin_dense_params &p, T *dS, int32_t *dZ, int k0, int n0,
                                                   int gshift, int num_groups, int srows) {
-  const T *const scales = static_cast<const T *>(p.scales);
-  const int32_t *const zeros = static_cast<const int32_t *>(p.zeros);
-  const int tid = threadIdx.x, g0 = k0 >> gshift;
+  const int tid = threadIdx.x;
   if (tid < srows * (NT / 8)) {
-    const int r = tid / (NT / 8), cc = tid % (NT / 8);
-    const int g = g0 + r, col = n0 + cc * 8;
-    const bool ok = g < num_groups && col < p.n_pad;
-    ptx::cp_async16(dS + r * NT + cc * 8, ok ? scales + int64_t(g) * p.n_pad + col : scales, ok);
+    const StageChunk<T> c = scale_chunk<T, NT>(p, k0, n0, gshift, num_groups, tid);
+    ptx::cp_async16(dS + c.dst, c.src, c.ok);
   }
   if constexpr (HAS_ZERO) {
     if (tid < srows * (NT / 32)) {
-      const int r = tid / (NT / 32), cc = tid % (NT / 32);
-      const int g = g0 + r, word = n0 / 8 + cc * 4;
-      const bool ok = g < num_groups && word < p.n_pad / 8;
-      ptx::cp_async16(dZ + r * (NT / 8) + cc * 4, ok ? zeros + int64_t(g) * (p.n_pad / 8) + word : zeros, ok);
+      const StageChunk<int32_t> c = zero_chunk<NT>(p, k0, n0, gshift, num_groups, tid);
+      ptx::cp_async16(dZ + c.dst, c.src, c.ok);
     }
   }
 }

@@ -56,10 +56,14 @@ struct FixupShared {
   int64_t part_slot[MARLIN_MAX_TILE_PARTS + 2];  // partial offsets of one tile
 };
 
+// The workspace's fp32 partial slots (plan.h).
+__device__ __forceinline__ float *partials_of(const marlin_dense_params &p) {
+  return reinterpret_cast<float *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_partials);
+}
+
 template <int TM, int NT>
 __device__ __forceinline__ float *partial_slot(const marlin_dense_params &p, const Stripes &s, int t) {
-  float *const partials = reinterpret_cast<float *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_partials);
-  return partials + int64_t(s.slot_of(blockIdx.x, t)) * (int64_t(TM) * NT);
+  return partials_of(p) + int64_t(s.slot_of(blockIdx.x, t)) * (int64_t(TM) * NT);
 }
 
 // A barrier over the THREADS threads of the fix-up: the CTA (BAR 0) or, in a
@@ -82,8 +86,7 @@ template <class T, int TM, int NT, int THREADS, int BAR, int VB, int JB>
 __device__ void sum_partials(const marlin_dense_params &p, const Stripes &s, FixupShared &sh, int t,
                              int first, int last, int m0, int n0, int tid) {
   using T2 = typename Vec2<T>::type;
-  const float *const partials =
-      reinterpret_cast<const float *>(static_cast<const uint8_t *>(p.workspace) + p.plan.ws_partials);
+  const float *const partials = partials_of(p);
   T *const C = static_cast<T *>(p.c);
   const T *const bias = static_cast<const T *>(p.bias);
   const int rows = min(TM, p.m - m0);
