@@ -142,7 +142,9 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   const int32_t *b_next = B;    // this segment's next stage: k16 row b_kb, chunk b_cc of the tile's columns
   int b_lim[B_ITERS];           // steps whose chunk is loaded: k16 rows < Kp, columns < Np
 
-  auto set_tile = [&]() {
+  // a segment of the decode tile: the step limits of its copies and the
+  // sources of its first stage, `step`
+  auto start_segment_loads = [&](int step) {
     if constexpr (DECODE) {
 #pragma unroll
       for (int i = 0; i < A_ITERS; ++i)
@@ -153,11 +155,6 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
         const int rows_left = kb_rows - b_kb - i * B_ROWS_PER_ITER;  // k16 rows from this chunk's first
         b_lim[i] = b_col_ok && rows_left > 0 ? (rows_left + G::KB - 1) / G::KB : 0;
       }
-    }
-  };
-  // the first stage a segment loads
-  auto start_loads = [&](int step) {
-    if constexpr (DECODE) {
       a_next = A + int64_t(m0 + a_row) * p.lda + a_ch * 8 + step * KT;
       b_next = B + (b_kb + int64_t(step) * G::KB) * b_row_words + (n0 / 64) * G::W64 + b_cc * 4;
     }
@@ -390,7 +387,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     const int t = sg.t, step_begin = sg.step_begin, step_end = sg.step_end;
     m0 = sg.m0;
     n0 = sg.n0;
-    if constexpr (DECODE) set_tile(), start_loads(step_begin);
+    start_segment_loads(step_begin);
     if constexpr (ROW_GROUPS) row_scale_col = n0 + wn * 64 < p.n_pad ? n0 + wn * 64 + (lane >> 2) * 8 : 0;
 
 #pragma unroll
