@@ -104,7 +104,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
 
   const int gshift = 31 - __clz(p.group_size);                  // group size is a power of 2
   const int num_groups = max(1, p.k >> gshift);
-  const int srows = gshift >= G::LOG2_KT ? 1 : KT >> gshift;    // scale rows per stage
+  const int srows = stage_scale_rows<G::LOG2_KT>(gshift);       // scale rows per stage
   const int kb_rows = p.k_pad / 16;
   const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
 
@@ -262,7 +262,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
       const int row = mb * 16 + (lane & 15), ch = kb * 2 + (lane >> 4);
       ptx::ldmatrix_x4(f.a[mb], tA + row * KT + ((ch ^ (row & 7)) * 8));
     }
-    const int srow = gshift >= G::LOG2_KT ? 0 : (kb * 16) >> gshift;
+    const int srow = stage_scale_row<G::LOG2_KT>(gshift, kb);
     if constexpr (ROW_GROUPS)
       fetch_row_groups(f, step, kb);
     else

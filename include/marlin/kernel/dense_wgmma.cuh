@@ -154,7 +154,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     const T *const A = static_cast<const T *>(p.a);
     const int tid = threadIdx.x;
     const int num_groups = max(1, p.k >> gshift);
-    const int srows = gshift >= G::LOG2_KT ? 1 : KT >> gshift;
+    const int srows = stage_scale_rows<G::LOG2_KT>(gshift);
 
     constexpr int A_ROWS = PRODUCERS / (KT / 8);  // rows apart of a thread's activation chunks
     static_assert(A_ROWS % 8 == 0, "a thread's activation chunks share their swizzle");
@@ -230,13 +230,11 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   constexpr int MW = G::MW;
   const int b64 = w * MW / 4, j0 = (w * MW) % 4;
   const int group_mask = p.group_size - 1;  // a power of 2 (channelwise: 2^30)
-  // The stage's scale (and zero-point) row of k16 block kb.
-  auto scale_row = [&](int kb) { return gshift >= G::LOG2_KT ? 0 : (kb * 16) >> gshift; };
   // AWQ: the zero-point offsets of the lane's MW words for the scale group
   // of k16 block kb. The consumer loop computes them when a block starts a
   // group (once per stage for groups of >= k_tile rows), not per block.
   auto zero_offsets = [&](Offset4<T> (&za)[MW], Offset4<T> (&zb)[MW], int slot, int kb) {
-    const int srow = scale_row(kb);
+    const int srow = stage_scale_row<G::LOG2_KT>(gshift, kb);
     // byte j: zero points of columns c + 16j, c + 16j + 8
     const uint32_t zword =
         reinterpret_cast<const uint32_t *>(sZ + slot * G::Z_STAGE)[srow * (NT / 8) + b64 * 8 + (lane >> 2)];
@@ -252,7 +250,7 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   auto dequant_block = [&](uint32_t (&a)[MW][4], int slot, int kb, const Offset4<T> (&zoa)[MW],
                            const Offset4<T> (&zob)[MW]) {
     const uint8_t *const tB = sB + slot * G::B_STAGE;
-    const int srow = scale_row(kb);
+    const int srow = stage_scale_row<G::LOG2_KT>(gshift, kb);
     const T *const tS = reinterpret_cast<const T *>(sS + slot * G::S_STAGE);
     uint32_t sw[MW];  // word i: scales of columns c + 16j, c + 16j + 8 (j = j0 + i, c = lane / 4)
     lds(sw, tS + srow * NT + b64 * 64 + (lane >> 2) * 8 + 2 * j0);

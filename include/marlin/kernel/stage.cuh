@@ -10,6 +10,18 @@
 
 namespace marlin {
 
+// The scale (and zero-point) rows of a stage of 2^LOG2_KT k rows, with scale
+// groups of 2^gshift rows: how many the stage holds (one per group it
+// touches), and the row of its k16 block kb.
+template <int LOG2_KT>
+__device__ __forceinline__ int stage_scale_rows(int gshift) {
+  return gshift >= LOG2_KT ? 1 : (1 << LOG2_KT) >> gshift;
+}
+template <int LOG2_KT>
+__device__ __forceinline__ int stage_scale_row(int gshift, int kb) {
+  return gshift >= LOG2_KT ? 0 : (kb * 16) >> gshift;
+}
+
 // The stage's KB k16 rows of packed weights from k row k0, columns from n0.
 template <int BITS, int KB, int NT, int THREADS>
 __device__ __forceinline__ void copy_stage_weights(const marlin_dense_params &p, uint8_t *dB, int k0, int n0) {
