@@ -56,7 +56,7 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
    *    good when the tiles alone would leave a partial last wave. */
   int64_t slots = (int64_t)dev->sms * per_sm;
   if (slots > MARLIN_TILE_COUNTERS) slots = MARLIN_TILE_COUNTERS; /* a grid that cuts tiles: plan.h */
-  int64_t ctas = tiles, best = -1;
+  int64_t ctas = tiles, best = -1, split = 1;
   *parts = 1;
   for (int64_t s = 1; s <= MARLIN_MAX_TILE_PARTS && s <= ksteps; ++s) {
     const int64_t per = ksteps / s;
@@ -64,13 +64,13 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
     if (ksteps % s) continue; /* equal parts, so stripes never straddle tiles */
     if (s > 1 && tiles * s > slots) break; /* a grid that cuts tiles is one wave */
     const int64_t cost = ceil_div(tiles * s, slots) * (per + 3);
-    if (best < 0 || cost < best) best = cost, ctas = tiles * s, *parts = s;
+    if (best < 0 || cost < best) best = cost, ctas = tiles * s, *parts = s, split = s;
   }
   if (slots < units) {
     const int64_t per = ceil_div(units, slots);
     const int64_t cost = per + 3 * (1 + ceil_div(per, ksteps));
     if (cost < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS)
-      best = cost, ctas = slots, *parts = ceil_div(ksteps, per) + 1;
+      best = cost, ctas = slots, *parts = ceil_div(ksteps, per) + 1, split = 0;
   }
   *steps = best;
 
@@ -82,6 +82,9 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
   plan->units_per_cta = (int32_t)(units / ctas);
   plan->units_extra = (int32_t)(units % ctas);
   plan->smem_bytes = smem;
+  /* A split plan's parts may sum in a cluster (sm90: distributed shared
+   * memory; the mma.sync kernel; portable cluster sizes, <= 8). */
+  plan->cluster = c.kind == MARLIN_TILE_MMA && dev->arch >= 90 && split >= 2 && split <= 8 ? (int32_t)split : 1;
 
   size_t off = 0;
   plan->ws_counters = off;

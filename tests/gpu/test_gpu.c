@@ -1,8 +1,10 @@
 /* GPU suite: the GPU repack kernels bit-exact against the CPU packers, and a
  * few marlin_gemm calls against the CPU reference. Exit 77 without a GPU. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <cuda_runtime_api.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "gpu_probe.h"
 #include "marlin/marlin.h"
@@ -141,6 +143,10 @@ static int compiled_here(marlin_scheme scheme, marlin_dtype act) {
   return marlin_is_compiled(scheme, act, ma * 10 + mi);
 }
 
+/* gemm_case also runs the call again with the workspace fix-up only
+ * (MARLIN_CLUSTER_FIXUP=0), and the two outputs must be the same bits. */
+static int compare_fixups = 0;
+
 static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t n, int64_t k,
                       int32_t group, int act_order, int tp) {
   if (!compiled_here(scheme, act)) skip();
@@ -202,6 +208,16 @@ static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t
   }
   assert_int_equal(marlin_gemm(&desc, &args, &options, ws, ws_bytes, 0), MARLIN_STATUS_SUCCESS);
   uint16_t *hc = download(d_c, 2 * m * n);
+  if (compare_fixups) {
+    cudaMemset(d_c, 0xff, 2 * m * n);
+    setenv("MARLIN_CLUSTER_FIXUP", "0", 1);
+    const marlin_status st = marlin_gemm(&desc, &args, &options, ws, ws_bytes, 0);
+    unsetenv("MARLIN_CLUSTER_FIXUP");
+    assert_int_equal(st, MARLIN_STATUS_SUCCESS);
+    uint16_t *hc2 = download(d_c, 2 * m * n);
+    if (memcmp(hc, hc2, 2 * m * n) != 0) fail_msg("the cluster and the workspace fix-up differ");
+    free(hc2);
+  }
   if (shared_ws) {
     const size_t counters = MARLIN_TILE_COUNTERS * sizeof(int32_t);
     uint8_t *hw = download(shared_ws, counters);
@@ -276,6 +292,23 @@ static void gemm_shared_workspace(void **s) {
   cudaFree(shared_ws);
   shared_ws = NULL;
 }
+/* Split plans whose parts sum in clusters on sm90 (test_select; H100: 4096
+ * x 6144 at M <= 16 in 4 parts over 192 CTAs, x 3072 in 8 over 192, and the
+ * 32-row tile in 4 over 96), ragged in M, N and K: the result within
+ * tolerance and bitwise equal to the workspace fix-up's. */
+static void gemm_cluster_fixup(void **s) {
+  (void)s;
+  compare_fixups = 1;
+  gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 1, 6144, 4096, 128, 0, 0);
+  gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 13, 6136, 4000, 32, 0, 0);
+  gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 16, 6144, 4096, 64, 0, 0);
+  forced_config = MARLIN_TILE_CONFIG_1;
+  gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 29, 3072, 4096, -1, 0, 0);
+  forced_config = -1;
+  if (compiled_here(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16)) /* gemm_case skips the whole test */
+    gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 5, 3072, 4096, 128, 0, 0);
+  compare_fixups = 0;
+}
 static void gemm_awq4_fp16_large_m(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 300, 1024, 768, 64, 0, 0); }
 
 int main(int argc, char **argv) {
@@ -290,6 +323,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(gemm_gptq8_bf16_act_order_shard), cmocka_unit_test(gemm_gptq8_fp16),
       cmocka_unit_test(gemm_awq4_bf16),         cmocka_unit_test(gemm_awq4_fp16_large_m),
       cmocka_unit_test(gemm_every_config),      cmocka_unit_test(gemm_shared_workspace),
+      cmocka_unit_test(gemm_cluster_fixup),
   };
   const int listing = argc > 1 && strncmp(argv[1], "--", 2) == 0; /* --list, --check-registered */
   if (!listing && !marlin_test_have_gpu()) return 77;

@@ -66,6 +66,18 @@ static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_d
     for (int64_t t = (b + p.ksteps - 1) / p.ksteps; t * p.ksteps < e; ++t) starts += parts[t] > 1;
     assert_true(starts <= 1);
   }
+  /* a plan that may sum its parts in clusters (plan.h): the mma.sync kernel
+   * on sm90, every tile cut into `cluster` equal parts (2..8), held by the
+   * consecutive CTAs that a cluster of that size is */
+  if (p.cluster != 1) {
+    assert_true(p.cluster >= 2 && p.cluster <= 8);
+    assert_int_equal(c.kind, MARLIN_TILE_MMA);
+    assert_true(dev->arch >= 90);
+    assert_int_equal(p.ctas, tiles * p.cluster);
+    assert_int_equal(p.units_extra, 0);
+    assert_int_equal(p.units_per_cta * p.cluster, p.ksteps);
+    for (int64_t t = 0; t < tiles; ++t) assert_int_equal(parts[t], p.cluster);
+  }
   free(parts);
   assert_true(p.ws_partials + (size_t)p.ctas * 2 * 16 * c.m_blocks * c.n_tile * 4 <= p.ws_a_perm);
   assert_true(p.ws_a_perm <= p.workspace_bytes);
@@ -207,12 +219,39 @@ static void select_too_large(void **s) {
   assert_int_equal(marlin_dense_select(65536, 57344, 28672, 4, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
 }
 
+/* Which plans may sum their parts in clusters: split plans of the mma.sync
+ * kernel on sm90 (H100, M = 1: 4096 x 6144 is cut 4 ways over 192 CTAs,
+ * 4096 x 4096 8 ways over 256), not the stripes of a large layer, not
+ * before sm90. */
+static void select_cluster_plans(void **s) {
+  (void)s;
+  marlin_dense_plan p;
+  assert_int_equal(marlin_dense_select(1, 6144, 4096, 4, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(p.cluster, 4);
+  assert_int_equal(p.ctas, 192);
+  assert_int_equal(marlin_dense_select(1, 4096, 4096, 4, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(p.cluster, 8);
+  assert_int_equal(marlin_dense_select(1, 57344, 8192, 4, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(p.cluster, 1); /* stripes */
+  assert_int_equal(marlin_dense_select(1, 6144, 4096, 4, 0, &a10, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(p.cluster, 1); /* sm86 */
+  /* the cases of test_gpu.c gemm_cluster_fixup */
+  assert_int_equal(marlin_dense_select(5, 3072, 4096, 8, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(p.cluster, 8);
+  assert_int_equal(p.ctas, 192);
+  assert_int_equal(marlin_dense_select(29, 3072, 4096, 4, 0, &h100, MARLIN_TILE_CONFIG_1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(p.cluster, 4);
+  assert_int_equal(p.ctas, 96);
+  assert_int_equal(marlin_dense_select(13, 6136, 4000, 4, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(p.cluster, 4);
+}
+
 int main(int argc, char **argv) {
   static const struct CMUnitTest tests[] = {
       cmocka_unit_test(select_grid_invariants_h100),  cmocka_unit_test(select_grid_invariants_small_gpus),
       cmocka_unit_test(select_grid_invariants_sweep), cmocka_unit_test(select_config_by_cost),
       cmocka_unit_test(select_forced_config),         cmocka_unit_test(select_act_order_copy),
-      cmocka_unit_test(select_too_large),
+      cmocka_unit_test(select_too_large),             cmocka_unit_test(select_cluster_plans),
   };
   return marlin_test_main(tests, sizeof tests / sizeof tests[0], argc, argv);
 }

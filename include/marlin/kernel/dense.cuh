@@ -20,12 +20,17 @@
 //                                  a tile cut by stripe boundaries gets fp32
 //                                  partials from each CTA; the last to finish
 //                                  sums them in stripe order (deterministic)
-//                                  and writes C.
+//                                  and writes C; on sm90 a split plan whose
+//                                  clusters fit in one wave is launched as
+//                                  clusters of a tile's parts, which sum in
+//                                  distributed shared memory instead (the
+//                                  same bits).
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include <atomic>
+#include <cstdlib>
 
 #include "marlin/kernel/dequant.cuh"
 #include "marlin/kernel/plan.h"
@@ -64,6 +69,13 @@ struct Tile {
 };
 
 // ---- the kernel ------------------------------------------------------------------
+
+// Whether the dense kernel has the cluster fix-up (stripes.cuh cluster_sum):
+// sm90+, and not for per-row groups (where its code raised the spills at the
+// 128-register cap from 8 to 32 bytes; the launcher gives those plans the
+// workspace fix-up).
+template <int TAG, bool ROW_GROUPS>
+constexpr bool kClusterFixup = TAG >= 900 && !ROW_GROUPS;
 
 // ROW_GROUPS: act-order on a K shard (is_k_full = 0). The sorted rows belong to
 // arbitrary groups, so each B-fragment row takes its scale from its own group
@@ -487,6 +499,23 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
       continue;
     }
 
+    // ---- a part of a tile launched as a cluster of the tile's parts: they
+    // sum in distributed shared memory (stripes.cuh cluster_sum) ----
+    if constexpr (kClusterFixup<TAG, ROW_GROUPS>) {
+      static_assert(G::TM * NT * 4 <= STAGES * (G::A_STAGE + G::B_STAGE + G::S_STAGE),
+                    "the tile's fp32 partial must fit in the pipeline's shared memory");
+      if (p.plan.cluster > 1) {
+        if constexpr (G::WARPS_K > 1) __syncthreads();  // the reduction buffer is read
+        float *const mine = reinterpret_cast<float *>(smem);
+        if (wk == 0)
+          for_each_pair([&](int r, int c, float v0, float v1) {
+            if (m0 + r < p.m) *reinterpret_cast<float2 *>(mine + r * NT + c) = make_float2(v0, v1);
+          });
+        cluster_sum<T, G::TM, NT, THREADS>(p, mine, m0, n0, tid);
+        continue;
+      }
+    }
+
     // ---- a part of a tile: fp32 partial; the tile's last segment sums them ----
     if (wk == 0) {
       float *const mine = partial_slot<G::TM, NT>(p, stripes, t);
@@ -503,9 +532,36 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
 
 // ---- launch ----------------------------------------------------------------------
 
+// Whether `ctas` CTAs of KERNEL, launched by lc as clusters of `size` (2..8),
+// run in one wave (cudaSuccess) or not (cudaErrorNotSupported): a cluster
+// takes its CTAs from one GPC, so fewer of them fit than SMs x CTAs per SM
+// (H100, the 2-per-SM decode tile: 62 clusters of 4, 248 CTAs, and 30 of 8,
+// 240 CTAs, not 264), and a split plan's grid is sized to the SMs' one wave
+// (select.c). The occupancy query runs once per kernel, device and size.
+// MARLIN_CLUSTER_FIXUP=0 in the environment: never (A/B measurements, and
+// the GPU test that compares both fix-ups bit for bit).
+template <auto KERNEL>
+cudaError_t cluster_fits(const cudaLaunchConfig_t &lc, int dev, int size, int ctas) {
+  const char *const env = getenv("MARLIN_CLUSTER_FIXUP");
+  if (env && env[0] == '0') return cudaErrorNotSupported;
+  static std::atomic<int> known[64][8];  // max active clusters + 1; 0: not asked yet
+  int n = dev < 64 ? known[dev][size - 1].load(std::memory_order_relaxed) - 1 : -1;
+  if (n < 0) {
+    cudaLaunchConfig_t query = lc;  // the cluster attribute alone
+    query.attrs = &lc.attrs[lc.numAttrs - 1];
+    query.numAttrs = 1;
+    const cudaError_t err = cudaOccupancyMaxActiveClusters(&n, KERNEL, &query);
+    if (err != cudaSuccess) return err;
+    if (dev < 64) known[dev][size - 1].store(n + 1, std::memory_order_relaxed);
+  }
+  return n * size >= ctas ? cudaSuccess : cudaErrorNotSupported;
+}
+
 // Enqueues KERNEL on the persistent grid of p->plan with `smem` bytes of
-// dynamic shared memory.
-template <auto KERNEL, int THREADS, int TAG>
+// dynamic shared memory; a plan whose parts may sum in a cluster (plan.h) is
+// launched as clusters when they all fit in one wave (cluster_fits), else
+// with the workspace fix-up.
+template <auto KERNEL, int THREADS, int TAG, bool CLUSTERS>
 int launch_kernel(int smem, const marlin_dense_params *p) {
   // The dynamic shared-memory limit is per function and device: raise it once.
   static std::atomic<uint64_t> raised{0};
@@ -523,11 +579,27 @@ int launch_kernel(int smem, const marlin_dense_params *p) {
   lc.blockDim = dim3(THREADS);
   lc.dynamicSmemBytes = smem;
   lc.stream = p->stream;
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchAttribute attr[2];
   lc.attrs = attr;
-  lc.numAttrs = p->programmatic && TAG >= 900 ? 1 : 0;  // griddepcontrol is sm90+
+  if (p->programmatic && TAG >= 900) {  // griddepcontrol is sm90+
+    attr[lc.numAttrs].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+    attr[lc.numAttrs++].val.programmaticStreamSerializationAllowed = 1;
+  }
+  if (p->plan.cluster > 1) {
+    marlin_dense_params q = *p;
+    if constexpr (CLUSTERS) {
+      attr[lc.numAttrs].id = cudaLaunchAttributeClusterDimension;
+      attr[lc.numAttrs].val.clusterDim.x = p->plan.cluster;
+      attr[lc.numAttrs].val.clusterDim.y = attr[lc.numAttrs].val.clusterDim.z = 1;
+      ++lc.numAttrs;
+      err = cluster_fits<KERNEL>(lc, dev, p->plan.cluster, p->plan.ctas);
+      if (err == cudaSuccess) return cudaLaunchKernelEx(&lc, KERNEL, *p);
+      if (err != cudaErrorNotSupported) return err;
+      --lc.numAttrs;
+    }
+    q.plan.cluster = 1;  // the workspace fix-up
+    return cudaLaunchKernelEx(&lc, KERNEL, q);
+  }
   return cudaLaunchKernelEx(&lc, KERNEL, *p);
 }
 
@@ -540,11 +612,11 @@ int launch_tile(const marlin_dense_params *p) {
   const int smem = marlin_dense_smem_bytes(cfg, S::bits);
   if constexpr (KIND == MARLIN_TILE_MMA) {
     return launch_kernel<dense_kernel<S, T, TAG, ROW_GROUPS, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM>, THREADS,
-                         TAG>(smem, p);
+                         TAG, kClusterFixup<TAG, ROW_GROUPS>>(smem, p);
   } else if constexpr (TAG == 901 && !ROW_GROUPS) {
     static_assert(THREADS % 128 == 0 && THREADS >= 256, "configs.def: WGMMA threads are a producer warpgroup + consumer warpgroups");
     constexpr int ST = MARLIN_TILE_STAGES(KIND, STAGES, S::bits);
-    return launch_kernel<wgmma_kernel<S, T, TAG, 16 * MB, NT, KT, ST, THREADS / 128 - 1, CTAS_PER_SM>, THREADS, TAG>(smem, p);
+    return launch_kernel<wgmma_kernel<S, T, TAG, 16 * MB, NT, KT, ST, THREADS / 128 - 1, CTAS_PER_SM>, THREADS, TAG, false>(smem, p);
   } else {
     return cudaErrorInvalidValue;
   }

@@ -65,6 +65,14 @@ typedef struct marlin_dense_plan {
   int32_t ctas;             /* persistent grid size                          */
   int32_t units_per_cta;    /* q = units / ctas (>= 1)                       */
   int32_t units_extra;      /* r = units % ctas: CTAs < r take q + 1 units   */
+  int32_t cluster;          /* > 1: a split plan (every tile cut into this
+                               many equal parts, <= 8, CTA i holding part
+                               i % cluster of tile i / cluster) of the mma.sync
+                               kernel on sm90, whose parts sum in distributed
+                               shared memory when the launcher can run the
+                               grid as one wave of clusters of this size
+                               (dense.cuh cluster_fits; it passes 1 to the
+                               kernel otherwise); 1: the workspace fix-up    */
   int32_t smem_bytes;       /* dynamic shared memory per CTA                 */
   size_t ws_counters;       /* byte offsets into the workspace               */
   size_t ws_partials;

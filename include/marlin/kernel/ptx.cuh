@@ -1,5 +1,5 @@
 // Thin wrappers over the PTX instructions the kernels use (sm80+):
-// cp.async, ldmatrix, mma.sync, lop3, prmt, griddepcontrol. One place, named
+// cp.async, ldmatrix, mma.sync, lop3, prmt, griddepcontrol, clusters. One place, named
 // for what they do.
 #pragma once
 
@@ -82,6 +82,47 @@ __device__ __forceinline__ void wait_prior_grids() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   asm volatile("griddepcontrol.wait;\n" ::: "memory");
 #endif
+}
+
+// Thread-block clusters (sm90+; callers compile them only there): this
+// CTA's rank and the cluster's CTA count; a barrier of every thread of the
+// cluster that orders shared-memory writes before it (release) before
+// reads after it (acquire), cluster-wide (ptxas puts a MEMBAR.ALL.GPU before
+// the arrive, which waits for the thread's outstanding global stores), and
+// one that only waits for every thread to arrive (no release: for a barrier
+// whose only job is that no CTA exits while others still read its shared
+// memory, reads whose values have been used); the shared-memory address of
+// the same variable in the CTA of rank `rank`, and a 16-byte load from it.
+__device__ __forceinline__ uint32_t cluster_rank() {
+  uint32_t r;
+  asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(r));
+  return r;
+}
+__device__ __forceinline__ uint32_t cluster_size() {
+  uint32_t r;
+  asm volatile("mov.u32 %0, %%cluster_nctarank;\n" : "=r"(r));
+  return r;
+}
+__device__ __forceinline__ void cluster_sync() {
+  asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ void cluster_sync_relaxed() {
+  asm volatile("barrier.cluster.arrive.relaxed.aligned;\nbarrier.cluster.wait.aligned;\n" ::: "memory");
+}
+__device__ __forceinline__ uint32_t cluster_map(const void *smem, uint32_t rank) {
+  uint32_t r;
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n"
+               : "=r"(r)
+               : "r"(static_cast<uint32_t>(__cvta_generic_to_shared(smem))), "r"(rank));
+  return r;
+}
+__device__ __forceinline__ float4 cluster_load16(uint32_t addr) {
+  float4 v;
+  asm volatile("ld.shared::cluster.v4.f32 {%0,%1,%2,%3}, [%4];\n"
+               : "=f"(v.x), "=f"(v.y), "=f"(v.z), "=f"(v.w)
+               : "r"(addr)
+               : "memory");
+  return v;
 }
 
 // Adds v to the counter at p at GPU scope and returns the old value, with

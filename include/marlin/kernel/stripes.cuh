@@ -76,6 +76,19 @@ __device__ __forceinline__ void group_sync() {
     asm volatile("bar.sync %0, %1;\n" ::"n"(BAR), "n"(THREADS) : "memory");
 }
 
+// Writes the sum v of four columns (c .. c+3, c < n) of row r of C, plus the
+// bias.
+template <class T>
+__device__ __forceinline__ void store_sum4(const marlin_dense_params &p, float4 v, int r, int c) {
+  using T2 = typename Vec2<T>::type;
+  if (p.bias) {
+    const T *const bb = static_cast<const T *>(p.bias) + c;
+    v.x += float(bb[0]), v.y += float(bb[1]), v.z += float(bb[2]), v.w += float(bb[3]);
+  }
+  T2 out[2] = {to_vec2(v.x, v.y, static_cast<T *>(nullptr)), to_vec2(v.z, v.w, static_cast<T *>(nullptr))};
+  *reinterpret_cast<uint2 *>(static_cast<T *>(p.c) + r * p.ldc + c) = *reinterpret_cast<const uint2 *>(out);
+}
+
 // All threads sum the tile flat, 4 columns each, VB groups of 4 columns per
 // thread at a time: the contributions of a batch (VB items x JB parts, as
 // many float4 loads and 4x as many registers: the kernel's register budget
@@ -85,10 +98,7 @@ __device__ __forceinline__ void group_sync() {
 template <class T, int TM, int NT, int THREADS, int BAR, int VB, int JB>
 __device__ void sum_partials(const marlin_dense_params &p, const Stripes &s, FixupShared &sh, int t,
                              int first, int last, int m0, int n0, int tid) {
-  using T2 = typename Vec2<T>::type;
   const float *const partials = partials_of(p);
-  T *const C = static_cast<T *>(p.c);
-  const T *const bias = static_cast<const T *>(p.bias);
   const int rows = min(TM, p.m - m0);
   const int count = last - first + 1;  // <= MARLIN_MAX_TILE_PARTS + 1 (selector)
   if (tid < count) sh.part_slot[tid] = int64_t(s.slot_of(first + tid, t)) * (int64_t(TM) * NT);
@@ -120,17 +130,8 @@ __device__ void sum_partials(const marlin_dense_params &p, const Stripes &s, Fix
             sum[b].x += part[b][j].x, sum[b].y += part[b][j].y, sum[b].z += part[b][j].z, sum[b].w += part[b][j].w;
     }
 #pragma unroll
-    for (int b = 0; b < VB; ++b) {
-      if (at[b] < 0) continue;
-      const int r = at[b] / NT, c = at[b] % NT;
-      float4 v = sum[b];
-      if (bias) {
-        const T *const bb = bias + n0 + c;
-        v.x += float(bb[0]), v.y += float(bb[1]), v.z += float(bb[2]), v.w += float(bb[3]);
-      }
-      T2 out[2] = {to_vec2(v.x, v.y, static_cast<T *>(nullptr)), to_vec2(v.z, v.w, static_cast<T *>(nullptr))};
-      *reinterpret_cast<uint2 *>(C + (m0 + r) * p.ldc + n0 + c) = *reinterpret_cast<const uint2 *>(out);
-    }
+    for (int b = 0; b < VB; ++b)
+      if (at[b] >= 0) store_sum4<T>(p, sum[b], m0 + at[b] / NT, n0 + at[b] % NT);
   }
 }
 
@@ -157,6 +158,43 @@ __device__ void finish_part(const marlin_dense_params &p, const Stripes &s, Fixu
     if (tid == 0) counters[first] = 0;  // leave the counters zeroed
   }
   group_sync<BAR, THREADS>();
+}
+
+// The fix-up of a split plan launched as clusters (plan.h `cluster`: the
+// cluster's CTAs are one tile's parts, rank j holding part j), through
+// distributed shared memory instead of the workspace: no fence, counter or
+// L2 round trip. Called by all THREADS threads of every CTA of the cluster
+// once its fp32 partial of the tile (row-major TM x NT, the rows < m - m0)
+// is at `mine` in its shared memory. After a cluster barrier, rank j sums
+// the j-th share of the tile's items over every rank's partial, in rank
+// order from zero as sum_partials does (the same bits as the workspace
+// fix-up), and writes C; the second barrier keeps each CTA's shared memory
+// until every rank has read it (the sums used the loaded values, so the
+// reads are done: a relaxed arrive, which does not wait for C's stores).
+template <class T, int TM, int NT, int THREADS>
+__device__ void cluster_sum(const marlin_dense_params &p, const float *mine, int m0, int n0, int tid) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  const int parts = int(ptx::cluster_size()), rank = int(ptx::cluster_rank());  // parts <= 8 (plan.h)
+  ptx::cluster_sync();
+  const int items = min(TM, p.m - m0) * (NT / 4);
+  const int share = (items + parts - 1) / parts;
+  const int v_end = min(items, (rank + 1) * share);
+  for (int v = rank * share + tid; v < v_end; v += THREADS) {
+    const int r = v / (NT / 4), c = (v % (NT / 4)) * 4;
+    if (n0 + c >= p.n) continue;  // n % 8 == 0: 4 columns are all in or all out
+    // (the loads are all issued before their adds; an array of the parts
+    // instead made ptxas spill in the main loop of the decode tile)
+    float4 sum = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+    for (int j = 0; j < 8; ++j)
+      if (j < parts) {
+        const float4 x = ptx::cluster_load16(ptx::cluster_map(mine + r * NT + c, j));
+        sum.x += x.x, sum.y += x.y, sum.z += x.z, sum.w += x.w;
+      }
+    store_sum4<T>(p, sum, m0 + r, n0 + c);
+  }
+  ptx::cluster_sync_relaxed();  // (not after C's stores complete: no release)
+#endif
 }
 
 }  // namespace marlin
