@@ -586,7 +586,6 @@ int launch_kernel(int smem, const marlin_dense_params *p) {
     attr[lc.numAttrs++].val.programmaticStreamSerializationAllowed = 1;
   }
   if (p->plan.cluster > 1) {
-    marlin_dense_params q = *p;
     if constexpr (CLUSTERS) {
       attr[lc.numAttrs].id = cudaLaunchAttributeClusterDimension;
       attr[lc.numAttrs].val.clusterDim.x = p->plan.cluster;
@@ -597,6 +596,7 @@ int launch_kernel(int smem, const marlin_dense_params *p) {
       if (err != cudaErrorNotSupported) return err;
       --lc.numAttrs;
     }
+    marlin_dense_params q = *p;
     q.plan.cluster = 1;  // the workspace fix-up
     return cudaLaunchKernelEx(&lc, KERNEL, q);
   }
