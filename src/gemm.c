@@ -81,7 +81,7 @@ static marlin_status device_info(int device, const marlin_options *options,
       atomic_store_explicit(&info_cached[device], 1, memory_order_release);
     }
   }
-  info->wgmma = 0; /* prepare() decides, per kernel and problem */
+  info->wgmma = info->column = 0; /* prepare() decides, per kernel and problem */
   if (options && options->max_sms > 0 && options->max_sms < info->sms) info->sms = options->max_sms;
   return MARLIN_STATUS_SUCCESS;
 }
@@ -109,6 +109,7 @@ static marlin_status prepare(const marlin_gemm_desc *desc, const marlin_gemm_arg
                        "to -Darchs=",
                        marlin_scheme_name(desc->scheme), marlin_dtype_name(desc->act_type),
                        info.arch, marlin_build_config(), info.arch);
+  info.column = !(desc->act_order && !desc->is_k_full);
   info.wgmma = (*kernel)->arch_specific && (*kernel)->cc == 90 && !(desc->act_order && !desc->is_k_full);
   const marlin_scheme_info *si = marlin_scheme_info_get(desc->scheme);
   return marlin_dense_select(desc->m, desc->n, desc->k, si->bits, desc->act_order, &info,

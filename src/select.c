@@ -5,6 +5,7 @@
 #include "select.h"
 
 #include "internal.h"
+#include <stdlib.h>
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
@@ -23,6 +24,11 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
     return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
                        "tile config %d is a wgmma (Hopper) config: it needs an sm_90 GPU, a build with "
                        "-Darchs=90a and no act-order K shard",
+                       config);
+  if (c.kind == MARLIN_TILE_COLUMN && !dev->column)
+    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
+                       "tile config %d is a column config: it does not run act-order on a K shard "
+                       "(is_k_full = 0)",
                        config);
   const int smem = marlin_dense_smem_bytes(c, bits);
   if (smem > dev->max_smem)
@@ -47,6 +53,43 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
     return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
                        "m = %lld, n = %lld, k = %lld is too large: %lld tile steps (the limit is 2^31 - 1)",
                        (long long)m, (long long)n, (long long)k, (long long)units);
+
+  if (c.kind == MARLIN_TILE_COLUMN) { /* one CTA per 16 x 64 output block, its warps splitting K */
+    const int64_t blocks = m_tiles * n_tiles, warps = c.threads / 32, slots = (int64_t)dev->sms * per_sm;
+    /* K cut over a cluster of kc CTAs (sm90): the kc with the fewest k16
+     * rows per warp of the busiest wave */
+    int64_t kc = 1;
+    *steps = -1;
+    for (int64_t q = 1; q <= (dev->arch >= 90 ? 8 : 1); q *= 2) {
+      if (q > 1 && ksteps < q * warps) break;
+      const int64_t st = ceil_div(blocks * q, slots) * ceil_div(ceil_div(ksteps, q), warps);
+      if (*steps < 0 || st < *steps) *steps = st, kc = q;
+    }
+    const char *const e = getenv("MARLIN_COLUMN_CLUSTER"); /* tests and A/B runs (docs/api.md) */
+    if (e && (atoi(e) == 1 || atoi(e) == 2 || atoi(e) == 4 || atoi(e) == 8) && dev->arch >= 90 && ksteps >= atoi(e))
+      kc = atoi(e), *steps = ceil_div(blocks * kc, slots) * ceil_div(ceil_div(ksteps, kc), warps);
+    const int64_t ctas = blocks * kc;
+    if (ctas > INT32_MAX)
+      return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "m = %lld, n = %lld is too large for the column kernel",
+                         (long long)m, (long long)n);
+    *parts = kc;
+    plan->config = config;
+    plan->m_tiles = (int32_t)m_tiles;
+    plan->n_tiles = (int32_t)n_tiles;
+    plan->ksteps = (int32_t)ksteps;
+    plan->ctas = (int32_t)ctas;
+    plan->units_per_cta = (int32_t)ksteps;
+    plan->units_extra = 0;
+    plan->smem_bytes = smem;
+    plan->cluster = (int32_t)kc;
+    plan->ws_counters = 0;
+    plan->ws_partials = align256(MARLIN_TILE_COUNTERS * sizeof(int32_t));
+    plan->ws_a_perm = plan->ws_partials;
+    plan->workspace_bytes = plan->ws_a_perm;
+    if (act_order_copy)
+      plan->workspace_bytes = align256(plan->ws_a_perm + (size_t)(m > 0 ? m : 0) * (size_t)ceil_div(k, 8) * 8 * 2);
+    return MARLIN_STATUS_SUCCESS;
+  }
 
   /* Grid size from a small cost model in k-steps, each segment of a tile a
    * CTA works on costing ~3 extra steps (pipeline fill, epilogue):
@@ -118,6 +161,7 @@ static double estimate_ns(const marlin_tile_config c, int64_t m, int64_t steps, 
   const double use = (double)m / (double)(ceil_div(m, tm) * tm);
   const double partial_kb = (double)tile_partial_bytes(c) * use / 1024;
   double step_ns = c.step_ns, fixed_ns = 0;
+  if (c.kind == MARLIN_TILE_COLUMN) return 1e30; /* not calibrated yet: forced only */
   if (c.kind == MARLIN_TILE_WGMMA) {
     step_ns *= 1 - 0.28 * (tm < 128 ? (double)tm / 128 : 1) * (1 - use);
     fixed_ns = WGMMA_FIXED_NS;

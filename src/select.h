@@ -15,6 +15,8 @@ typedef struct marlin_device_info {
   int wgmma;    /* the WGMMA configs may be chosen: the kernel found
                    is an sm_90a build and the problem has no per-row
                    groups (set by marlin_gemm, not by the query)      */
+  int column;   /* the COLUMN configs may be chosen: no per-row groups
+                   (set by marlin_gemm)                                */
 } marlin_device_info;
 
 /* Chooses the tile config (the one with the lowest estimated time among the

@@ -309,6 +309,30 @@ static void gemm_cluster_fixup(void **s) {
     gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 5, 3072, 4096, 128, 0, 0);
   compare_fixups = 0;
 }
+/* The column kernel (each COLUMN config of configs.def forced) at M <= 16,
+ * ragged in M, N and K, with its K cut over clusters of 1, 2, 4 and 8 CTAs
+ * (MARLIN_COLUMN_CLUSTER; sizes past 1 on sm90 only, where they are taken). */
+static void gemm_column(void **s) {
+  (void)s;
+  for (int c = 0; c < MARLIN_TILE_CONFIG_COUNT; ++c) {
+    marlin_tile_config tc = marlin_tile_config_get(c);
+    if (tc.kind != MARLIN_TILE_COLUMN) continue;
+    forced_config = c;
+    for (int kc = 1; kc <= 8; kc *= 2) {
+      char v[8];
+      snprintf(v, sizeof v, "%d", kc);
+      setenv("MARLIN_COLUMN_CLUSTER", v, 1);
+      gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 1, 4096, 4096, 128, 0, 0);
+      gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 13, 5472 / 4, 7392 / 4, -1, 0, 0);
+      gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 16, 1032, 2048, 64, 0, 0);
+      gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 5, 2048, 1024, 64, 1, 0); /* act-order, whole K */
+      if (compiled_here(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16)) /* gemm_case skips the whole test */
+        gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 9, 520, 1152, 32, 0, 0);
+    }
+    unsetenv("MARLIN_COLUMN_CLUSTER");
+  }
+  forced_config = -1;
+}
 static void gemm_awq4_fp16_large_m(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 300, 1024, 768, 64, 0, 0); }
 
 int main(int argc, char **argv) {
@@ -323,7 +347,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(gemm_gptq8_bf16_act_order_shard), cmocka_unit_test(gemm_gptq8_fp16),
       cmocka_unit_test(gemm_awq4_bf16),         cmocka_unit_test(gemm_awq4_fp16_large_m),
       cmocka_unit_test(gemm_every_config),      cmocka_unit_test(gemm_shared_workspace),
-      cmocka_unit_test(gemm_cluster_fixup),
+      cmocka_unit_test(gemm_cluster_fixup),     cmocka_unit_test(gemm_column),
   };
   const int listing = argc > 1 && strncmp(argv[1], "--", 2) == 0; /* --list, --check-registered */
   if (!listing && !marlin_test_have_gpu()) return 77;

@@ -11,10 +11,11 @@
 #include "select.h"
 #include "test_main.h"
 
-static const marlin_device_info h100 = {132, 227 * 1024, 90, 0};
-static const marlin_device_info h100_wgmma = {132, 227 * 1024, 90, 1}; /* an sm_90a kernel */
-static const marlin_device_info a10 = {72, 99 * 1024, 86, 0};
-static const marlin_device_info tiny = {4, 99 * 1024, 80, 0}; /* 4 SMs: many parts per tile */
+/* {sms, max_smem, arch, wgmma, column}: column = 1, problems without per-row groups */
+static const marlin_device_info h100 = {132, 227 * 1024, 90, 0, 1};
+static const marlin_device_info h100_wgmma = {132, 227 * 1024, 90, 1, 1}; /* an sm_90a kernel */
+static const marlin_device_info a10 = {72, 99 * 1024, 86, 0, 1};
+static const marlin_device_info tiny = {4, 99 * 1024, 80, 0, 1}; /* 4 SMs: many parts per tile */
 
 /* First unit of CTA i (plan.h: i * q + min(i, r)). */
 static int64_t begin_of(const marlin_dense_plan *p, int64_t i) {
@@ -31,6 +32,15 @@ static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_d
   assert_int_equal(p.n_tiles, ((n + 63) / 64 * 64 + c.n_tile - 1) / c.n_tile);
   assert_int_equal(p.ksteps, ((k + 15) / 16 * 16 + c.k_tile - 1) / c.k_tile);
   const int64_t tiles = (int64_t)p.m_tiles * p.n_tiles, units = tiles * p.ksteps;
+  assert_int_equal(p.ws_counters, 0);
+  assert_true(p.ws_partials >= MARLIN_TILE_COUNTERS * 4);
+  if (c.kind == MARLIN_TILE_COLUMN) { /* one CTA per 16 x 64 block, or a cluster of K parts (sm90) */
+    assert_true(p.cluster == 1 || p.cluster == 2 || p.cluster == 4 || p.cluster == 8);
+    if (p.cluster > 1) assert_true(dev->arch >= 90 && p.ksteps >= p.cluster);
+    assert_int_equal(p.ctas, tiles * p.cluster);
+    assert_true(dev->column);
+    return;
+  }
   assert_true(p.ctas >= 1 && p.ctas <= units);
   assert_int_equal(p.units_per_cta, units / p.ctas);
   assert_int_equal(p.units_extra, units % p.ctas);
@@ -178,7 +188,7 @@ static void select_config_by_cost(void **s) {
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_3);
   assert_true(p.smem_bytes <= 227 * 1024);
   /* only the 16-row tile fits this shared memory: it is chosen, not an error */
-  const marlin_device_info small_smem = {132, 60 * 1024, 80, 0};
+  const marlin_device_info small_smem = {132, 60 * 1024, 80, 0, 1};
   assert_int_equal(marlin_dense_select(64, 4096, 4096, 4, 0, &small_smem, -1, &p), MARLIN_STATUS_SUCCESS);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_0);
 }
@@ -194,8 +204,14 @@ static void select_forced_config(void **s) {
     assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &h100, c, &p),
                      wgmma ? MARLIN_STATUS_INVALID_VALUE : MARLIN_STATUS_SUCCESS);
     if (wgmma) assert_non_null(strstr(marlin_last_error(), "90a"));
+    /* a COLUMN config for act-order on a K shard (per-row groups): refused */
+    const marlin_device_info shard = {132, 227 * 1024, 90, 0, 0};
+    const int column = marlin_tile_config_get(c).kind == MARLIN_TILE_COLUMN;
+    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &shard, c, &p),
+                     column || wgmma ? MARLIN_STATUS_INVALID_VALUE : MARLIN_STATUS_SUCCESS);
+    if (column) assert_non_null(strstr(marlin_last_error(), "K shard"));
   }
-  const marlin_device_info no_smem = {132, 1024, 90, 1};
+  const marlin_device_info no_smem = {132, 1024, 90, 1, 1};
   assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &no_smem, -1, &p), MARLIN_STATUS_INVALID_VALUE);
 }
 

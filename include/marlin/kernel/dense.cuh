@@ -34,6 +34,7 @@
 
 #include "marlin/kernel/dequant.cuh"
 #include "marlin/kernel/plan.h"
+#include "marlin/kernel/dense_column.cuh"
 #include "marlin/kernel/dense_wgmma.cuh"
 #include "marlin/kernel/ptx.cuh"
 #include "marlin/kernel/scheme.cuh"
@@ -557,11 +558,16 @@ cudaError_t cluster_fits(const cudaLaunchConfig_t &lc, int dev, int size, int ct
   return n * size >= ctas ? cudaSuccess : cudaErrorNotSupported;
 }
 
+// How a kernel uses plan.cluster > 1: never (WGMMA), as an option whose
+// fallback is the workspace fix-up (MMA split plans), or always (COLUMN: its
+// K parts sum only through distributed shared memory).
+enum class ClusterUse { kNever, kIfOneWave, kAlways };
+
 // Enqueues KERNEL on the persistent grid of p->plan with `smem` bytes of
 // dynamic shared memory; a plan whose parts may sum in a cluster (plan.h) is
 // launched as clusters when they all fit in one wave (cluster_fits), else
-// with the workspace fix-up.
-template <auto KERNEL, int THREADS, int TAG, bool CLUSTERS>
+// with the workspace fix-up; a COLUMN plan with a cluster, always as clusters.
+template <auto KERNEL, int THREADS, int TAG, ClusterUse CLUSTERS>
 int launch_kernel(int smem, const marlin_dense_params *p) {
   // The dynamic shared-memory limit is per function and device: raise it once.
   static std::atomic<uint64_t> raised{0};
@@ -586,7 +592,15 @@ int launch_kernel(int smem, const marlin_dense_params *p) {
     attr[lc.numAttrs++].val.programmaticStreamSerializationAllowed = 1;
   }
   if (p->plan.cluster > 1) {
-    if constexpr (CLUSTERS) {
+    if constexpr (CLUSTERS == ClusterUse::kAlways) {
+      if constexpr (TAG < 900) return cudaErrorInvalidValue;  // the selector gives sm80 no clusters
+      attr[lc.numAttrs].id = cudaLaunchAttributeClusterDimension;
+      attr[lc.numAttrs].val.clusterDim.x = p->plan.cluster;
+      attr[lc.numAttrs].val.clusterDim.y = attr[lc.numAttrs].val.clusterDim.z = 1;
+      ++lc.numAttrs;
+      return cudaLaunchKernelEx(&lc, KERNEL, *p);
+    }
+    if constexpr (CLUSTERS == ClusterUse::kIfOneWave) {
       attr[lc.numAttrs].id = cudaLaunchAttributeClusterDimension;
       attr[lc.numAttrs].val.clusterDim.x = p->plan.cluster;
       attr[lc.numAttrs].val.clusterDim.y = attr[lc.numAttrs].val.clusterDim.z = 1;
@@ -612,11 +626,18 @@ int launch_tile(const marlin_dense_params *p) {
   const int smem = marlin_dense_smem_bytes(cfg, S::bits);
   if constexpr (KIND == MARLIN_TILE_MMA) {
     return launch_kernel<dense_kernel<S, T, TAG, ROW_GROUPS, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM>, THREADS,
-                         TAG, kClusterFixup<TAG, ROW_GROUPS>>(smem, p);
+                         TAG, kClusterFixup<TAG, ROW_GROUPS> ? ClusterUse::kIfOneWave : ClusterUse::kNever>(smem, p);
+  } else if constexpr (KIND == MARLIN_TILE_COLUMN) {
+    if constexpr (ROW_GROUPS) {
+      return cudaErrorInvalidValue;  // the selector never picks it for per-row groups
+    } else {
+      static_assert(MB == 1 && NT == 64 && KT == 16, "configs.def: a COLUMN row is 16 rows x 64 columns x k16");
+      return launch_kernel<column_kernel<S, T, TAG, THREADS, STAGES, CTAS_PER_SM>, THREADS, TAG, ClusterUse::kAlways>(smem, p);
+    }
   } else if constexpr (TAG == 901 && !ROW_GROUPS) {
     static_assert(THREADS % 128 == 0 && THREADS >= 256, "configs.def: WGMMA threads are a producer warpgroup + consumer warpgroups");
     constexpr int ST = MARLIN_TILE_STAGES(KIND, STAGES, S::bits);
-    return launch_kernel<wgmma_kernel<S, T, TAG, 16 * MB, NT, KT, ST, THREADS / 128 - 1, CTAS_PER_SM>, THREADS, TAG, false>(smem, p);
+    return launch_kernel<wgmma_kernel<S, T, TAG, 16 * MB, NT, KT, ST, THREADS / 128 - 1, CTAS_PER_SM>, THREADS, TAG, ClusterUse::kNever>(smem, p);
   } else {
     return cudaErrorInvalidValue;
   }

@@ -26,7 +26,7 @@ extern "C" {
 #define MARLIN_TILE_COUNTERS 1024
 
 /* The kernel family of a tile config (configs.def). */
-typedef enum marlin_tile_kind { MARLIN_TILE_MMA = 0, MARLIN_TILE_WGMMA = 1 } marlin_tile_kind;
+typedef enum marlin_tile_kind { MARLIN_TILE_MMA = 0, MARLIN_TILE_WGMMA = 1, MARLIN_TILE_COLUMN = 2 } marlin_tile_kind;
 
 typedef struct marlin_tile_config {
   int32_t kind; /* marlin_tile_kind */
@@ -120,6 +120,11 @@ static inline int32_t marlin_tile_stages(marlin_tile_config c, int bits) {
  * them, no reduction buffer, and 1024 bytes of slack to align the swizzled
  * activations). */
 static inline int32_t marlin_dense_smem_bytes(marlin_tile_config c, int bits) {
+  if (c.kind == MARLIN_TILE_COLUMN) { /* dense_column.cuh: a ring of ColumnSlots per warp, or the reduction */
+    int32_t slot = 16 * 64 * bits / 8 + 16 * 16 * 2 + 8 * 16 + 8 * 4;
+    int32_t ring = c.threads / 32 * c.stages * slot, red = (c.threads / 32 * 16 * 72 + 16 * 64) * 4;
+    return ring > red ? ring : red;
+  }
   int32_t a_stage = 16 * c.m_blocks * c.k_tile * 2;         /* fp16/bf16 A      */
   int32_t b_stage = c.k_tile * c.n_tile * bits / 8;         /* packed weights   */
   int32_t s_stage = (c.k_tile / 16) * c.n_tile * 2;         /* <= k_tile/16 scale rows */

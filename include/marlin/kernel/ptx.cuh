@@ -17,12 +17,24 @@ __device__ __forceinline__ void cp_async16(void *smem, const void *gmem, bool pr
   asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(s), "l"(gmem), "r"(bytes));
 }
 
-// The same, issued only when `issue` (no shared-memory write otherwise).
+// The same, issued only when `issue` (no shared-memory write otherwise);
+// the destination as a pointer or as a shared-memory address.
+__device__ __forceinline__ void cp_async16_if(uint32_t s, const void *gmem, bool issue, bool pred) {
+  const int bytes = pred ? 16 : 0;
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %3, 0;\n@p cp.async.cg.shared.global [%0], [%1], 16, %2;\n}\n"
+               ::"r"(s), "l"(gmem), "r"(bytes), "r"(int(issue)));
+}
 __device__ __forceinline__ void cp_async16_if(void *smem, const void *gmem, bool issue, bool pred) {
   const uint32_t s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
   const int bytes = pred ? 16 : 0;
   asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %3, 0;\n@p cp.async.cg.shared.global [%0], [%1], 16, %2;\n}\n"
                ::"r"(s), "l"(gmem), "r"(bytes), "r"(int(issue)));
+}
+
+// 4-byte global -> shared copy (L1-cached), issued only when `issue`.
+__device__ __forceinline__ void cp_async4_if(uint32_t s, const void *gmem, bool issue) {
+  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %2, 0;\n@p cp.async.ca.shared.global [%0], [%1], 4;\n}\n"
+               ::"r"(s), "l"(gmem), "r"(int(issue)));
 }
 
 __device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
@@ -42,6 +54,24 @@ __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void *smem) 
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(s));
+}
+
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t s) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(s));
+}
+
+// Shared-memory loads at a shared-memory address.
+__device__ __forceinline__ uint4 lds128(uint32_t s) {
+  uint4 v;
+  asm volatile("ld.shared.v4.u32 {%0,%1,%2,%3}, [%4];\n" : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w) : "r"(s) : "memory");
+  return v;
+}
+__device__ __forceinline__ uint32_t lds32(uint32_t s) {
+  uint32_t v;
+  asm volatile("ld.shared.u32 %0, [%1];\n" : "=r"(v) : "r"(s) : "memory");
+  return v;
 }
 
 // D = A(16x16) * B(16x8) + D, fp32 accumulate.
@@ -115,6 +145,11 @@ __device__ __forceinline__ uint32_t cluster_map(const void *smem, uint32_t rank)
                : "=r"(r)
                : "r"(static_cast<uint32_t>(__cvta_generic_to_shared(smem))), "r"(rank));
   return r;
+}
+__device__ __forceinline__ float cluster_load4(uint32_t addr) {
+  float v;
+  asm volatile("ld.shared::cluster.f32 %0, [%1];\n" : "=f"(v) : "r"(addr) : "memory");
+  return v;
 }
 __device__ __forceinline__ float4 cluster_load16(uint32_t addr) {
   float4 v;

@@ -1,0 +1,256 @@
+// The column kernel of the dense GEMM (mma.sync, sm80+), for small M:
+//   C[m,n] = A[m,k] * dequant(W)[k,n] (+ bias[n])
+// with the problem, packed weights and scales of dense.cuh (docs/layout.md).
+//
+// One CTA owns one 64-column strip of C for 16 rows of A, over the whole of
+// K, or (sm90, plan.cluster = KC > 1) a cluster of KC CTAs owns it, each CTA
+// one contiguous KC-th of K. The warps of a CTA split its K into contiguous
+// ranges of k16 rows and sum their fp32 accumulators in shared memory at the
+// end, in warp order; a cluster's CTAs then sum their CTA sums in rank order
+// through distributed shared memory, each writing a share of the block. So
+// nothing goes through the workspace: no partials, no counter, no fix-up
+// chain, and the result is deterministic. The grid is (n / 64) x (m / 16) x
+// KC CTAs, the KC of a block consecutive (one cluster).
+//
+// Each warp streams its own K range through a private ring of STAGES slots
+// of one k16 row each (cp.async): its lanes' 16-byte weight fragments (the
+// packed layout is the mma.m16n8k16 B fragment of each lane), the 16 x 16
+// block of A, and the scale vector (and AWQ zero-point word) of the row's
+// group for the 8 column groups. A lane reads its own weight fragment back,
+// so the ring needs no CTA barrier: a __syncwarp before a slot is refilled
+// (the A block and scales are read by every lane). The dequantization and
+// the tensor-core work are those of dense.cuh's compute: dequant4 / dequant8,
+// the scales applied to the weights, two mma.m16n8k16 per weight word.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "marlin/kernel/dequant.cuh"
+#include "marlin/kernel/plan.h"
+#include "marlin/kernel/ptx.cuh"
+#include "marlin/kernel/scheme.cuh"
+
+namespace marlin {
+
+// One warp's pipeline slot: one k16 row of its 64 columns.
+template <int BITS>
+struct ColumnSlot {
+  uint4 w[32 * (BITS / 4)];  // lane l's weight fragment(s) at [l * BITS / 4]
+  uint4 a[32];               // A's 16 x 16 block: row r, half h at chunk 2r + (h ^ (r / 4 % 2))
+  uint4 s[8];                // scales of columns c + 8t (t = 0..7) at [c]
+  uint32_t z[8];             // AWQ zero points of the same columns at [c]
+};
+// marlin_dense_smem_bytes() (plan.h) restates these sizes.
+static_assert(sizeof(ColumnSlot<4>) == 16 * 64 / 2 + 16 * 16 * 2 + 8 * 16 + 8 * 4, "slot layout");
+static_assert(sizeof(ColumnSlot<8>) == 16 * 64 + 16 * 16 * 2 + 8 * 16 + 8 * 4, "slot layout");
+// The reduction buffer: [warp][16 rows][COLUMN_RED_LD floats]; 72, not 64, so
+// that a half-warp's float2 stores of rows g .. g + 3 hit distinct banks.
+constexpr int COLUMN_RED_LD = 72;
+
+template <class S, class T, int TAG, int THREADS, int STAGES, int CTAS_PER_SM>
+__global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marlin_dense_params p) {
+  static_assert(TAG >= 800, "the mma.sync kernels need sm80+");
+  static_assert(STAGES >= 2, "a ring of at least two slots");
+  constexpr int WARPS = THREADS / 32, WV = S::bits / 4, W64 = S::bits == 4 ? 128 : 256;
+  using T2 = typename Vec2<T>::type;
+  using Slot = ColumnSlot<S::bits>;
+
+  extern __shared__ __align__(16) uint8_t smem[];
+  const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+
+  // Programmatic dependent launch: only the weights and scales are read
+  // before wait_prior_grids().
+  ptx::launch_dependents();
+
+  const int kc = p.plan.cluster, rank = blockIdx.x % kc, block = blockIdx.x / kc;
+  const int nb = block % p.plan.n_tiles;          // 64-column strip
+  const int m0 = (block / p.plan.n_tiles) * 16;   // first row
+  const int kb = p.k_pad / 16;                    // k16 rows
+  const int cta_per = (kb + kc - 1) / kc, cta_kt0 = min(kb, rank * cta_per), cta_kt1 = min(kb, cta_kt0 + cta_per);
+  const int per = (cta_kt1 - cta_kt0 + WARPS - 1) / WARPS;
+  const int kt0 = min(cta_kt1, cta_kt0 + warp * per), kt1 = min(cta_kt1, kt0 + per);  // this warp's k16 rows
+
+  const int gshift = 31 - __clz(p.group_size);  // a power of 2 (1 << 30: channelwise)
+  const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
+  const int32_t *const B = static_cast<const int32_t *>(p.b);
+  const T *const A = static_cast<const T *>(p.a);
+
+  // Copy sources per lane: its weight fragment; row lane / 2, half lane % 2
+  // of the A block (rows past m: row 0, never read); lanes 0..7 the scale
+  // vector of column group `lane`, lanes 8..15 (AWQ) the zero-point word of
+  // column group `lane - 8`.
+  const int32_t *b_src = B + int64_t(kt0) * b_row_words + nb * W64 + lane * 4 * WV;
+  const int a_row = lane >> 1, a_half = lane & 1;
+  const bool a_row_ok = m0 + a_row < p.m;
+  const T *a_src = A + (a_row_ok ? int64_t(m0 + a_row) * p.lda : 0) + kt0 * 16 + a_half * 8;
+  uint32_t a_k_lim = a_row_ok ? p.k - a_half * 8 : 0;  // A chunk of row kt is read when 16 kt < a_k_lim
+  uint32_t copies_s = lane < 8, copies_z = S::has_zero && lane >= 8 && lane < 16;
+  ptx::opaque(a_k_lim), ptx::opaque(copies_s), ptx::opaque(copies_z);
+  const T *const s_src = static_cast<const T *>(p.scales) + nb * 64 + 8 * (lane & 7);
+  const int32_t *const z_src = static_cast<const int32_t *>(p.zeros) + nb * 8 + (lane & 7);
+
+  // Shared-memory addresses in slot 0 of this warp's ring (slot s: + s *
+  // sizeof(Slot)), kept in registers (opaque: not recomputed per row).
+  // Stores: the weight fragment, the A chunk, the scale vector / zero word;
+  // loads: the same weight fragment, the ldmatrix row (lane L gives row
+  // L % 16, half L / 16: a0..a3 of the m16k16 fragment), the scale vector
+  // and zero word of column group lane / 4.
+  uint32_t ring = static_cast<uint32_t>(__cvta_generic_to_shared(smem)) + warp * STAGES * sizeof(Slot);
+  const int ld_row = lane & 15;
+  uint32_t w_at = ring + offsetof(Slot, w) + lane * 16 * WV;
+  uint32_t a_st = ring + offsetof(Slot, a) + 16 * (2 * a_row + (a_half ^ ((a_row >> 2) & 1)));
+  uint32_t a_ld = ring + offsetof(Slot, a) + 16 * (2 * ld_row + ((lane >> 4) ^ ((ld_row >> 2) & 1)));
+  uint32_t sz_st = ring + (lane < 8 ? offsetof(Slot, s) + 16 * lane : offsetof(Slot, z) + 4 * (lane & 7));
+  uint32_t s_ld = ring + offsetof(Slot, s) + 16 * (lane >> 2);
+  uint32_t z_ld = ring + offsetof(Slot, z) + 4 * (lane >> 2);
+  ptx::opaque(w_at), ptx::opaque(a_st), ptx::opaque(a_ld), ptx::opaque(sz_st), ptx::opaque(s_ld), ptx::opaque(z_ld);
+
+  auto load_weights = [&](int kt, int slot) {
+    const uint32_t off = slot * sizeof(Slot);
+    const bool ok = kt < kt1;
+#pragma unroll
+    for (int v = 0; v < WV; ++v) ptx::cp_async16_if(w_at + off + 16 * v, b_src + 4 * v, ok, true);
+    b_src += b_row_words;
+    const int g = (kt * 16) >> gshift;
+    ptx::cp_async16_if(sz_st + off, s_src + int64_t(g) * p.n_pad, ok && copies_s, true);
+    if constexpr (S::has_zero) ptx::cp_async4_if(sz_st + off, z_src + int64_t(g) * (p.n_pad / 8), ok && copies_z);
+  };
+  auto load_act = [&](int kt, int slot) {
+    // rows past m and columns past k read as zero
+    ptx::cp_async16_if(a_st + slot * sizeof(Slot), a_src, kt < kt1, uint32_t(kt * 16) < a_k_lim);
+    a_src += 16;
+  };
+
+  float acc[8][4];
+#pragma unroll
+  for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) acc[nt][e] = 0.f;
+
+  [[maybe_unused]] const Offset4<T> fixed = offset4(T(float(S::bias)));
+
+  auto compute = [&](int slot) {
+    const uint32_t off = slot * sizeof(Slot);
+    uint32_t a[4];
+    ptx::ldmatrix_x4(a, a_ld + off);
+    const uint4 sv = ptx::lds128(s_ld + off);
+    const T *const s8 = reinterpret_cast<const T *>(&sv);  // columns c + 8t
+    if constexpr (S::bits == 4) {
+      const uint4 b = ptx::lds128(w_at + off);
+      const uint32_t words[4] = {b.x, b.y, b.z, b.w};
+      [[maybe_unused]] Zeros4<T> zeros;
+      if constexpr (S::has_zero) zeros = zeros4(ptx::lds32(z_ld + off), static_cast<T *>(nullptr));
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        Offset4<T> za, zb;
+        if constexpr (S::has_zero) {
+          za = zeros.a(j);
+          zb = zeros.b(j);
+        } else {
+          za = zb = fixed;
+        }
+        T2 v[4];
+        dequant4(words[j], za, zb, v);
+        const T2 sa = broadcast2(s8[2 * j]), sb = broadcast2(s8[2 * j + 1]);
+        v[0] = __hmul2(v[0], sa);
+        v[1] = __hmul2(v[1], sa);
+        v[2] = __hmul2(v[2], sb);
+        v[3] = __hmul2(v[3], sb);
+        ptx::mma_16816<T>(acc[2 * j], a, as_u32(v[0]), as_u32(v[1]));
+        ptx::mma_16816<T>(acc[2 * j + 1], a, as_u32(v[2]), as_u32(v[3]));
+      }
+    } else {
+      const uint4 b0 = ptx::lds128(w_at + off), b1 = ptx::lds128(w_at + off + 16);
+      const uint32_t words[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int t = 0; t < 8; ++t) {  // n8 tile t, column c + 8t
+        T2 v[2];
+        dequant8(words[t], v);
+        const T2 sc = broadcast2(s8[t]);
+        v[0] = __hmul2(v[0], sc);
+        v[1] = __hmul2(v[1], sc);
+        ptx::mma_16816<T>(acc[t], a, as_u32(v[0]), as_u32(v[1]));
+      }
+    }
+  };
+
+  // ---- the ring: STAGES - 1 rows in flight; weights first, then (once the
+  // previous kernels are done) the activations; one commit group per row ----
+#pragma unroll
+  for (int s = 0; s < STAGES - 1; ++s) load_weights(kt0 + s, s);
+  ptx::wait_prior_grids();
+#pragma unroll
+  for (int s = 0; s < STAGES - 1; ++s) {
+    load_act(kt0 + s, s);
+    ptx::cp_async_commit();
+  }
+  // unrolled over the ring, so that the slots' addresses are constants
+  for (int kt = kt0; kt < kt1; kt += STAGES) {
+#pragma unroll
+    for (int s = 0; s < STAGES; ++s) {
+      if (kt + s < kt1) {
+        ptx::cp_async_wait<STAGES - 2>();
+        __syncwarp();  // row kt + s has landed for every lane; all are done with the previous slot
+        load_weights(kt + s + STAGES - 1, (s + STAGES - 1) % STAGES);
+        load_act(kt + s + STAGES - 1, (s + STAGES - 1) % STAGES);
+        ptx::cp_async_commit();
+        compute(s);
+      }
+    }
+  }
+
+  // ---- the warps' sums, in warp order; bias; C ----
+  ptx::cp_async_wait<0>();
+  __syncthreads();  // the ring becomes the reduction buffer
+  float *const red = reinterpret_cast<float *>(smem);
+  const int rows = min(16, p.m - m0);
+  {
+    const int g = lane >> 2, c2 = 2 * (lane & 3);
+    float *const mine = red + warp * 16 * COLUMN_RED_LD;
+#pragma unroll
+    for (int nt = 0; nt < 8; ++nt)
+#pragma unroll
+      for (int h = 0; h < 2; ++h)
+        if (g + 8 * h < rows)
+          *reinterpret_cast<float2 *>(mine + (g + 8 * h) * COLUMN_RED_LD + nt * 8 + c2) =
+              make_float2(acc[nt][2 * h], acc[nt][2 * h + 1]);
+  }
+  __syncthreads();
+  T *const C = static_cast<T *>(p.c);
+  const T *const bias = static_cast<const T *>(p.bias);
+  auto store = [&](int r, int col, float v) {
+    const int n = nb * 64 + col;
+    if (n < p.n) {
+      if (bias) v += float(bias[n]);
+      C[int64_t(m0 + r) * p.ldc + n] = T(v);
+    }
+  };
+  auto warp_sum = [&](int r, int col) {
+    float v = 0.f;
+#pragma unroll 4
+    for (int w = 0; w < WARPS; ++w) v += red[(w * 16 + r) * COLUMN_RED_LD + col];
+    return v;
+  };
+  if constexpr (TAG >= 900) {
+    if (kc > 1) {
+      // this CTA's sum of the block in `part` (past the warps' buffer); the
+      // cluster barrier publishes it; rank j sums the j-th share of the
+      // block's items over the ranks in rank order and writes C; the relaxed
+      // barrier keeps every CTA's shared memory until all have read it
+      float *const part = red + WARPS * 16 * COLUMN_RED_LD;
+      for (int i = tid; i < rows * 64; i += THREADS) part[i] = warp_sum(i >> 6, i & 63);
+      ptx::cluster_sync();
+      const int share = (rows * 64 + kc - 1) / kc, i1 = min(rows * 64, (rank + 1) * share);
+      for (int i = rank * share + tid; i < i1; i += THREADS) {
+        float v = 0.f;
+        for (int j = 0; j < kc; ++j) v += ptx::cluster_load4(ptx::cluster_map(part + i, j));
+        store(i >> 6, i & 63, v);
+      }
+      ptx::cluster_sync_relaxed();
+      return;
+    }
+  }
+  for (int i = tid; i < rows * 64; i += THREADS) store(i >> 6, i & 63, warp_sum(i >> 6, i & 63));
+}
+
+}  // namespace marlin
