@@ -72,7 +72,9 @@ typedef struct marlin_dense_plan {
                                shared memory when the launcher can run the
                                grid as one wave of clusters of this size
                                (dense.cuh cluster_fits; it passes 1 to the
-                               kernel otherwise); 1: the workspace fix-up    */
+                               kernel otherwise); 1: the workspace fix-up.
+                               COLUMN plans: the CTAs (a cluster on sm90)
+                               that cut one 16 x 64 block's K (1, 2, 4, 8) */
   int32_t smem_bytes;       /* dynamic shared memory per CTA                 */
   size_t ws_counters;       /* byte offsets into the workspace               */
   size_t ws_partials;
