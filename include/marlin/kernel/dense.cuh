@@ -313,12 +313,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         Offset4<T> za, zb;
-        if constexpr (S::has_zero) {
-          za = zeros.a(j);
-          zb = zeros.b(j);
-        } else {
-          za = zb = offset4(T(float(S::bias)));
-        }
+        word_offsets<S::has_zero>(zeros, offset4(T(float(S::bias))), j, za, zb);
         T2 v[4];
         dequant4(words[j], za, zb, v);
         if constexpr (ROW_GROUPS) {  // v[0], v[2]: rows (r0, r0+1); v[1], v[3]: (r0+8, r0+9)

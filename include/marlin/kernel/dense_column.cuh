@@ -127,8 +127,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
 #pragma unroll
     for (int e = 0; e < 4; ++e) acc[nt][e] = 0.f;
 
-  [[maybe_unused]] const Offset4<T> fixed = offset4(T(float(S::bias)));
-
+  const Offset4<T> fixed = offset4(T(float(S::bias)));  // the offsets without zero points
   auto compute = [&](int slot) {
     const uint32_t off = slot * sizeof(Slot);
     uint32_t a[4];
@@ -143,12 +142,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         Offset4<T> za, zb;
-        if constexpr (S::has_zero) {
-          za = zeros.a(j);
-          zb = zeros.b(j);
-        } else {
-          za = zb = fixed;
-        }
+        word_offsets<S::has_zero>(zeros, fixed, j, za, zb);
         T2 v[4];
         dequant4(words[j], za, zb, v);
         const T2 sa = broadcast2(s8[2 * j]), sb = broadcast2(s8[2 * j + 1]);

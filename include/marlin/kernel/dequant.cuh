@@ -120,6 +120,19 @@ __device__ __forceinline__ Zeros4<T> zeros4(uint32_t z, T *) {
   return r;
 }
 
+// The offsets of 4-bit word j's two columns (c + 16j, c + 16j + 8): the AWQ
+// zero points of the block, or `fixed` (offset4 of the scheme's bias).
+template <bool HAS_ZERO, class T>
+__device__ __forceinline__ void word_offsets(const Zeros4<T> &zeros, const Offset4<T> &fixed, int j,
+                                             Offset4<T> &za, Offset4<T> &zb) {
+  if constexpr (HAS_ZERO) {
+    za = zeros.a(j);
+    zb = zeros.b(j);
+  } else {
+    za = zb = fixed;
+  }
+}
+
 // One 32-bit word of 4-bit codes (nibbles in layout order) -> four register
 // pairs: v[0] = rows (r0, r0+1) and v[1] = rows (r0+8, r0+9) of column c;
 // v[2], v[3] the same for column c+8. Values are code - zero, exact.
