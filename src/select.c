@@ -14,6 +14,24 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
   return (size_t)16 * c.m_blocks * c.n_tile * sizeof(float);
 }
 
+/* The column kernel (COLUMN configs, dense_column.cuh): its time on the
+ * H100 fitted as COLUMN_FIXED_NS + step_ns x q x r, q the CTAs per SM on the
+ * busiest SM, r the k16 rows per warp (configs forced, the kernel's first
+ * version, 8 standard shapes at M = 1: within 0.7 us; docs/performance.md,
+ * thirteenth session), plus COLUMN_CLUSTER_NS when a cluster cuts K (a
+ * guess: not measured yet). The other configs' estimates are mapped to the
+ * same scale, CALL_FIXED_NS + MMA_SCALE x estimate (fitted on config 0 at
+ * M = 1 over the same shapes: within 1 us); the map is monotonic, so it
+ * changes no choice among them. Provisional: the column configs compete
+ * only at M <= COLUMN_MAX_M (at M = 16 their A traffic, not in the model,
+ * cost the large layers 25-35 %) and with 4-bit weights (8-bit not yet
+ * compared per shape). */
+#define COLUMN_FIXED_NS 3200.0
+#define COLUMN_CLUSTER_NS 500.0
+#define COLUMN_MAX_M 4
+#define CALL_FIXED_NS 3030.0
+#define MMA_SCALE 0.902
+
 /* The plan of one config; *steps is the cost model's estimate in k-steps of
  * the busiest CTA, *parts the most CTAs one tile is cut into. */
 static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
@@ -55,19 +73,22 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
                        (long long)m, (long long)n, (long long)k, (long long)units);
 
   if (c.kind == MARLIN_TILE_COLUMN) { /* one CTA per 16 x 64 output block, its warps splitting K */
-    const int64_t blocks = m_tiles * n_tiles, warps = c.threads / 32, slots = (int64_t)dev->sms * per_sm;
-    /* K cut over a cluster of kc CTAs (sm90): the kc with the fewest k16
-     * rows per warp of the busiest wave */
+    const int64_t blocks = m_tiles * n_tiles, warps = c.threads / 32;
+    /* K cut over a cluster of kc CTAs (sm90): the kc of the lowest
+     * estimate (estimate_ns: CTAs per SM on the busiest SM x k16 rows per
+     * warp, and the cluster sum) */
     int64_t kc = 1;
-    *steps = -1;
-    for (int64_t q = 1; q <= (dev->arch >= 90 ? 8 : 1); q *= 2) {
-      if (q > 1 && ksteps < q * warps) break;
-      const int64_t st = ceil_div(blocks * q, slots) * ceil_div(ceil_div(ksteps, q), warps);
-      if (*steps < 0 || st < *steps) *steps = st, kc = q;
+    double best = -1;
+    *steps = 0;
+    for (int64_t cand = 1; cand <= (dev->arch >= 90 ? 8 : 1); cand *= 2) {
+      if (cand > 1 && ksteps < cand * warps) break;
+      const int64_t st = ceil_div(blocks * cand, dev->sms) * ceil_div(ceil_div(ksteps, cand), warps);
+      const double t = (double)st * c.step_ns + (cand > 1 ? COLUMN_CLUSTER_NS : 0);
+      if (best < 0 || t < best) best = t, *steps = st, kc = cand;
     }
     const char *const e = getenv("MARLIN_COLUMN_CLUSTER"); /* tests and A/B runs (docs/api.md) */
     if (e && (atoi(e) == 1 || atoi(e) == 2 || atoi(e) == 4 || atoi(e) == 8) && dev->arch >= 90 && ksteps >= atoi(e))
-      kc = atoi(e), *steps = ceil_div(blocks * kc, slots) * ceil_div(ceil_div(ksteps, kc), warps);
+      kc = atoi(e), *steps = ceil_div(blocks * kc, dev->sms) * ceil_div(ceil_div(ksteps, kc), warps);
     const int64_t ctas = blocks * kc;
     if (ctas > INT32_MAX)
       return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "m = %lld, n = %lld is too large for the column kernel",
@@ -161,12 +182,14 @@ static double estimate_ns(const marlin_tile_config c, int64_t m, int64_t steps, 
   const double use = (double)m / (double)(ceil_div(m, tm) * tm);
   const double partial_kb = (double)tile_partial_bytes(c) * use / 1024;
   double step_ns = c.step_ns, fixed_ns = 0;
-  if (c.kind == MARLIN_TILE_COLUMN) return 1e30; /* not calibrated yet: forced only */
+  if (c.kind == MARLIN_TILE_COLUMN) /* parts: the CTAs cutting a block's K */
+    return COLUMN_FIXED_NS + (double)steps * c.step_ns + (parts > 1 ? COLUMN_CLUSTER_NS : 0);
   if (c.kind == MARLIN_TILE_WGMMA) {
     step_ns *= 1 - 0.28 * (tm < 128 ? (double)tm / 128 : 1) * (1 - use);
     fixed_ns = WGMMA_FIXED_NS;
   }
-  return (double)steps * step_ns + (double)(parts - 1) * partial_kb * PARTIAL_NS_PER_KB + fixed_ns;
+  return CALL_FIXED_NS +
+         MMA_SCALE * ((double)steps * step_ns + (double)(parts - 1) * partial_kb * PARTIAL_NS_PER_KB + fixed_ns);
 }
 
 marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
@@ -185,6 +208,7 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
      * the 128-token tile at every standard shape measured (H100,
      * docs/performance.md). */
     if (c.kind == MARLIN_TILE_WGMMA && c.m_blocks < 8 && m > 16 * c.m_blocks) continue;
+    if (c.kind == MARLIN_TILE_COLUMN && (!dev->column || m > COLUMN_MAX_M || bits != 4)) continue;
     marlin_dense_plan p;
     const marlin_status st = plan_config(m, n, k, bits, act_order_copy, dev, config, &p, &steps, &parts);
     if (st != MARLIN_STATUS_SUCCESS) {
