@@ -22,13 +22,15 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
  * guess: not measured yet). The other configs' estimates are mapped to the
  * same scale, CALL_FIXED_NS + MMA_SCALE x estimate (fitted on config 0 at
  * M = 1 over the same shapes: within 1 us); the map is monotonic, so it
- * changes no choice among them. Provisional: the column configs compete
- * only at M <= COLUMN_MAX_M (at M = 16 their A traffic, not in the model,
- * cost the large layers 25-35 %) and with 4-bit weights (8-bit not yet
- * compared per shape). */
+ * changes no choice among them. Provisional, and off: the column configs
+ * are to compete only at M <= COLUMN_MAX_M (at M = 16 their A traffic, not
+ * in the model, cost the large layers 25-35 %) and with 4-bit weights
+ * (8-bit not yet compared per shape); COLUMN_MAX_M is 0 until the kernel's
+ * current version (K cut over clusters) has been run on the H100, so they
+ * are taken only when forced (options.tile_config). */
 #define COLUMN_FIXED_NS 3200.0
 #define COLUMN_CLUSTER_NS 500.0
-#define COLUMN_MAX_M 4
+#define COLUMN_MAX_M 0 /* 4 once the cluster version is measured: until then forced only */
 #define CALL_FIXED_NS 3030.0
 #define MMA_SCALE 0.902
 

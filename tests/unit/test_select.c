@@ -139,19 +139,14 @@ static void select_config_by_cost(void **s) {
   (void)s;
   marlin_dense_plan p;
   const int64_t nk[][2] = {{4096, 4096}, {8192, 28672}};
-  for (int i = 0; i < 2; ++i) assert_int_equal(picked(32, nk[i][0], nk[i][1], 4, &h100), MARLIN_TILE_CONFIG_1);
-  /* M <= 4 with 4-bit weights: the column kernel where its fitted time is
-   * lower (select.c; 4096 x 4096 in clusters of 2), the decode tile on the
-   * large layers (28672 x 8192: 46.2 us against 49.2; docs/performance.md,
-   * thirteenth session); not for 8-bit weights or M > 4 (yet) */
-  assert_int_equal(picked(1, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_8);
-  assert_int_equal(picked(4, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_8);
-  assert_int_equal(picked(1, 8192, 28672, 4, &h100), MARLIN_TILE_CONFIG_0);
-  assert_int_equal(picked(1, 57344, 8192, 4, &h100), MARLIN_TILE_CONFIG_0);
-  assert_int_equal(picked(5, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_0);
-  assert_int_equal(picked(1, 4096, 4096, 8, &h100), MARLIN_TILE_CONFIG_0);
-  const marlin_device_info no_column = {132, 227 * 1024, 90, 0, 0}; /* act-order on a K shard */
-  assert_int_equal(picked(1, 4096, 4096, 4, &no_column), MARLIN_TILE_CONFIG_0);
+  for (int i = 0; i < 2; ++i) {
+    assert_int_equal(picked(1, nk[i][0], nk[i][1], 4, &h100), MARLIN_TILE_CONFIG_0); /* decode: 16-row tiles */
+    assert_int_equal(picked(32, nk[i][0], nk[i][1], 4, &h100), MARLIN_TILE_CONFIG_1);
+  }
+  /* the column configs are taken only when forced (select.c COLUMN_MAX_M;
+   * with its provisional value 4 the M = 1 picks would be config 8 for
+   * 4096 x 4096 in clusters of 2 and config 0 for 28672 x 8192) */
+  for (int64_t m = 1; m <= 16; m *= 2) assert_int_equal(picked(m, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_0);
   /* 64 rows: 64 x 256 tiles on a large layer; on 4096 x 4096 they would be cut
    * into 8 parts of 64 KB partials each, so 32 x 128 tiles win there */
   assert_int_equal(picked(64, 8192, 28672, 4, &h100), MARLIN_TILE_CONFIG_2);
@@ -177,8 +172,8 @@ static void select_config_by_cost(void **s) {
   assert_int_equal(picked(48, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(64, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(64, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
-  assert_int_equal(picked(1, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_8); /* the column kernel */
-  assert_int_equal(picked(1, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_8);
+  assert_int_equal(picked(1, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(1, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
   /* the 256-token tile from M = 192 on the large layers: 8192 x 57344
    * 357 us against 429 (config 3) */
   assert_int_equal(picked(192, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_4);
@@ -251,7 +246,6 @@ static void select_too_large(void **s) {
 static void select_cluster_plans(void **s) {
   (void)s;
   marlin_dense_plan p;
-  /* the decode tile (forced: at M = 1 the selector takes the column kernel here) */
   assert_int_equal(marlin_dense_select(1, 6144, 4096, 4, 0, &h100, MARLIN_TILE_CONFIG_0, &p), MARLIN_STATUS_SUCCESS);
   assert_int_equal(p.cluster, 4);
   assert_int_equal(p.ctas, 192);
@@ -261,8 +255,9 @@ static void select_cluster_plans(void **s) {
   assert_int_equal(p.cluster, 1); /* stripes */
   assert_int_equal(marlin_dense_select(1, 6144, 4096, 4, 0, &a10, MARLIN_TILE_CONFIG_0, &p), MARLIN_STATUS_SUCCESS);
   assert_int_equal(p.cluster, 1); /* sm86 */
-  /* the column kernel: K cut over a cluster on sm90 only */
-  assert_int_equal(marlin_dense_select(1, 4096, 4096, 4, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
+  /* the column kernel (forced): K cut over a cluster on sm90 only, by its
+   * fitted time (4096 x 4096: 64 blocks in clusters of 2) */
+  assert_int_equal(marlin_dense_select(1, 4096, 4096, 4, 0, &h100, MARLIN_TILE_CONFIG_8, &p), MARLIN_STATUS_SUCCESS);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_8);
   assert_int_equal(p.cluster, 2);
   assert_int_equal(p.ctas, 128);
