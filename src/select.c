@@ -4,8 +4,9 @@
  * the lowest estimated time wins (estimate_ns()). */
 #include "select.h"
 
-#include "internal.h"
 #include <stdlib.h>
+
+#include "internal.h"
 
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 static size_t align256(size_t x) { return (x + 255) & ~(size_t)255; }
@@ -88,9 +89,10 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
       const double t = (double)st * c.step_ns + (cand > 1 ? COLUMN_CLUSTER_NS : 0);
       if (best < 0 || t < best) best = t, *steps = st, kc = cand;
     }
-    const char *const e = getenv("MARLIN_COLUMN_CLUSTER"); /* tests and A/B runs (docs/api.md) */
-    if (e && (atoi(e) == 1 || atoi(e) == 2 || atoi(e) == 4 || atoi(e) == 8) && dev->arch >= 90 && ksteps >= atoi(e))
-      kc = atoi(e), *steps = ceil_div(blocks * kc, dev->sms) * ceil_div(ceil_div(ksteps, kc), warps);
+    const char *const env = getenv("MARLIN_COLUMN_CLUSTER"); /* tests and A/B runs (docs/api.md) */
+    const int64_t forced = env ? atoi(env) : 0;
+    if ((forced == 1 || forced == 2 || forced == 4 || forced == 8) && dev->arch >= 90 && ksteps >= forced)
+      kc = forced, *steps = ceil_div(blocks * kc, dev->sms) * ceil_div(ceil_div(ksteps, kc), warps);
     const int64_t ctas = blocks * kc;
     if (ctas > INT32_MAX)
       return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "m = %lld, n = %lld is too large for the column kernel",
