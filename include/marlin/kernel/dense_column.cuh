@@ -25,6 +25,8 @@
 
 #include <cuda_runtime.h>
 
+#include <cstddef>
+
 #include "marlin/kernel/dequant.cuh"
 #include "marlin/kernel/plan.h"
 #include "marlin/kernel/ptx.cuh"
