@@ -35,6 +35,33 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
 #define CALL_FIXED_NS 3030.0
 #define MMA_SCALE 0.902
 
+/* Fills *plan: `ctas` CTAs over the m_tiles x n_tiles tiles of ksteps
+ * k-steps each (the stripe fields: units / ctas, units % ctas), and the
+ * workspace layout: the fixed counter region, `partial_bytes` of fp32
+ * partials per CTA, and (act_order_copy) room for the permuted copy of A. */
+static void set_plan(marlin_dense_plan *plan, int config, int64_t m_tiles, int64_t n_tiles, int64_t ksteps,
+                     int64_t ctas, int smem, int64_t cluster, size_t partial_bytes, int64_t m, int64_t k,
+                     int act_order_copy) {
+  const int64_t units = m_tiles * n_tiles * ksteps;
+  plan->config = config;
+  plan->m_tiles = (int32_t)m_tiles;
+  plan->n_tiles = (int32_t)n_tiles;
+  plan->ksteps = (int32_t)ksteps;
+  plan->ctas = (int32_t)ctas;
+  plan->units_per_cta = (int32_t)(units / ctas);
+  plan->units_extra = (int32_t)(units % ctas);
+  plan->smem_bytes = smem;
+  plan->cluster = (int32_t)cluster;
+  size_t off = 0;
+  plan->ws_counters = off;
+  off = align256(MARLIN_TILE_COUNTERS * sizeof(int32_t));
+  plan->ws_partials = off;
+  off = align256(off + (size_t)ctas * partial_bytes);
+  plan->ws_a_perm = off;
+  if (act_order_copy) off = align256(off + (size_t)(m > 0 ? m : 0) * (size_t)ceil_div(k, 8) * 8 * 2);
+  plan->workspace_bytes = off;
+}
+
 /* The plan of one config; *steps is the cost model's estimate in k-steps of
  * the busiest CTA, *parts the most CTAs one tile is cut into. */
 static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
@@ -93,26 +120,12 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
     const int64_t forced = env ? atoi(env) : 0;
     if ((forced == 1 || forced == 2 || forced == 4 || forced == 8) && dev->arch >= 90 && ksteps >= forced)
       kc = forced, *steps = ceil_div(blocks * kc, dev->sms) * ceil_div(ceil_div(ksteps, kc), warps);
-    const int64_t ctas = blocks * kc;
-    if (ctas > INT32_MAX)
+    if (blocks * kc > INT32_MAX)
       return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "m = %lld, n = %lld is too large for the column kernel",
                          (long long)m, (long long)n);
     *parts = kc;
-    plan->config = config;
-    plan->m_tiles = (int32_t)m_tiles;
-    plan->n_tiles = (int32_t)n_tiles;
-    plan->ksteps = (int32_t)ksteps;
-    plan->ctas = (int32_t)ctas;
-    plan->units_per_cta = (int32_t)ksteps;
-    plan->units_extra = 0;
-    plan->smem_bytes = smem;
-    plan->cluster = (int32_t)kc;
-    plan->ws_counters = 0;
-    plan->ws_partials = align256(MARLIN_TILE_COUNTERS * sizeof(int32_t));
-    plan->ws_a_perm = plan->ws_partials;
-    plan->workspace_bytes = plan->ws_a_perm;
-    if (act_order_copy)
-      plan->workspace_bytes = align256(plan->ws_a_perm + (size_t)(m > 0 ? m : 0) * (size_t)ceil_div(k, 8) * 8 * 2);
+    /* no workspace partials: the kernel does not use the stripe fields */
+    set_plan(plan, config, m_tiles, n_tiles, ksteps, blocks * kc, smem, kc, 0, m, k, act_order_copy);
     return MARLIN_STATUS_SUCCESS;
   }
 
@@ -142,26 +155,11 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
   }
   *steps = best;
 
-  plan->config = config;
-  plan->m_tiles = (int32_t)m_tiles;
-  plan->n_tiles = (int32_t)n_tiles;
-  plan->ksteps = (int32_t)ksteps;
-  plan->ctas = (int32_t)ctas;
-  plan->units_per_cta = (int32_t)(units / ctas);
-  plan->units_extra = (int32_t)(units % ctas);
-  plan->smem_bytes = smem;
   /* A split plan's parts may sum in a cluster (sm90: distributed shared
    * memory; the mma.sync kernel; portable cluster sizes, <= 8). */
-  plan->cluster = c.kind == MARLIN_TILE_MMA && dev->arch >= 90 && split >= 2 && split <= 8 ? (int32_t)split : 1;
-
-  size_t off = 0;
-  plan->ws_counters = off;
-  off = align256(MARLIN_TILE_COUNTERS * sizeof(int32_t));
-  plan->ws_partials = off;
-  off = align256(off + (size_t)ctas * 2 * tile_partial_bytes(c));
-  plan->ws_a_perm = off;
-  if (act_order_copy) off = align256(off + (size_t)(m > 0 ? m : 0) * (size_t)ceil_div(k, 8) * 8 * 2);
-  plan->workspace_bytes = off;
+  const int64_t cluster = c.kind == MARLIN_TILE_MMA && dev->arch >= 90 && split >= 2 && split <= 8 ? split : 1;
+  set_plan(plan, config, m_tiles, n_tiles, ksteps, ctas, smem, cluster, 2 * tile_partial_bytes(c), m, k,
+           act_order_copy);
   return MARLIN_STATUS_SUCCESS;
 }
 
