@@ -587,19 +587,13 @@ int launch_kernel(int smem, const marlin_dense_params *p) {
     attr[lc.numAttrs++].val.programmaticStreamSerializationAllowed = 1;
   }
   if (p->plan.cluster > 1) {
-    if constexpr (CLUSTERS == ClusterUse::kAlways) {
-      if constexpr (TAG < 900) return cudaErrorInvalidValue;  // the selector gives sm80 no clusters
+    if constexpr (CLUSTERS != ClusterUse::kNever) {
+      if constexpr (CLUSTERS == ClusterUse::kAlways && TAG < 900) return cudaErrorInvalidValue;  // sm80: no clusters
       attr[lc.numAttrs].id = cudaLaunchAttributeClusterDimension;
       attr[lc.numAttrs].val.clusterDim.x = p->plan.cluster;
       attr[lc.numAttrs].val.clusterDim.y = attr[lc.numAttrs].val.clusterDim.z = 1;
       ++lc.numAttrs;
-      return cudaLaunchKernelEx(&lc, KERNEL, *p);
-    }
-    if constexpr (CLUSTERS == ClusterUse::kIfOneWave) {
-      attr[lc.numAttrs].id = cudaLaunchAttributeClusterDimension;
-      attr[lc.numAttrs].val.clusterDim.x = p->plan.cluster;
-      attr[lc.numAttrs].val.clusterDim.y = attr[lc.numAttrs].val.clusterDim.z = 1;
-      ++lc.numAttrs;
+      if constexpr (CLUSTERS == ClusterUse::kAlways) return cudaLaunchKernelEx(&lc, KERNEL, *p);
       err = cluster_fits<KERNEL>(lc, dev, p->plan.cluster, p->plan.ctas);
       if (err == cudaSuccess) return cudaLaunchKernelEx(&lc, KERNEL, *p);
       if (err != cudaErrorNotSupported) return err;

@@ -25,10 +25,7 @@ __device__ __forceinline__ void cp_async16_if(uint32_t s, const void *gmem, bool
                ::"r"(s), "l"(gmem), "r"(bytes), "r"(int(issue)));
 }
 __device__ __forceinline__ void cp_async16_if(void *smem, const void *gmem, bool issue, bool pred) {
-  const uint32_t s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  const int bytes = pred ? 16 : 0;
-  asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %3, 0;\n@p cp.async.cg.shared.global [%0], [%1], 16, %2;\n}\n"
-               ::"r"(s), "l"(gmem), "r"(bytes), "r"(int(issue)));
+  cp_async16_if(static_cast<uint32_t>(__cvta_generic_to_shared(smem)), gmem, issue, pred);
 }
 
 // 4-byte global -> shared copy (L1-cached), issued only when `issue`.
@@ -49,17 +46,14 @@ __device__ __forceinline__ void cp_async_wait() {
 __device__ __forceinline__ void opaque(uint32_t &x) { asm volatile("" : "+r"(x)); }
 
 // Four 8x8 b16 matrices from shared memory (the A fragment of one m16k16 block).
-__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void *smem) {
-  const uint32_t s = static_cast<uint32_t>(__cvta_generic_to_shared(smem));
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
-               : "r"(s));
-}
-
+// (at a shared-memory address, or at a pointer)
 __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], uint32_t s) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(s));
+}
+__device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void *smem) {
+  ldmatrix_x4(r, static_cast<uint32_t>(__cvta_generic_to_shared(smem)));
 }
 
 // Shared-memory loads at a shared-memory address.
