@@ -31,6 +31,7 @@
 #include "marlin/kernel/plan.h"
 #include "marlin/kernel/ptx.cuh"
 #include "marlin/kernel/scheme.cuh"
+#include "marlin/kernel/stripes.cuh"
 
 namespace marlin {
 
@@ -228,21 +229,11 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
     return v;
   };
   if constexpr (TAG >= 900) {
-    if (kc > 1) {
-      // this CTA's sum of the block in `part` (past the warps' buffer); the
-      // cluster barrier publishes it; rank j sums the j-th share of the
-      // block's items over the ranks in rank order and writes C; the relaxed
-      // barrier keeps every CTA's shared memory until all have read it
+    if (kc > 1) {  // this CTA's sum of the block (row-major, past the warps' buffer); the cluster's sums add
+                   // in rank order as a split plan's parts do (stripes.cuh cluster_sum)
       float *const part = red + WARPS * 16 * COLUMN_RED_LD;
       for (int i = tid; i < rows * 64; i += THREADS) part[i] = warp_sum(i >> 6, i & 63);
-      ptx::cluster_sync();
-      const int share = (rows * 64 + kc - 1) / kc, i1 = min(rows * 64, (rank + 1) * share);
-      for (int i = rank * share + tid; i < i1; i += THREADS) {
-        float v = 0.f;
-        for (int j = 0; j < kc; ++j) v += ptx::cluster_load4(ptx::cluster_map(part + i, j));
-        store(i >> 6, i & 63, v);
-      }
-      ptx::cluster_sync_relaxed();
+      cluster_sum<T, 16, 64, THREADS>(p, part, m0, nb * 64, tid);
       return;
     }
   }

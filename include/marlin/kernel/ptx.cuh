@@ -140,11 +140,6 @@ __device__ __forceinline__ uint32_t cluster_map(const void *smem, uint32_t rank)
                : "r"(static_cast<uint32_t>(__cvta_generic_to_shared(smem))), "r"(rank));
   return r;
 }
-__device__ __forceinline__ float cluster_load4(uint32_t addr) {
-  float v;
-  asm volatile("ld.shared::cluster.f32 %0, [%1];\n" : "=f"(v) : "r"(addr) : "memory");
-  return v;
-}
 __device__ __forceinline__ float4 cluster_load16(uint32_t addr) {
   float4 v;
   asm volatile("ld.shared::cluster.v4.f32 {%0,%1,%2,%3}, [%4];\n"

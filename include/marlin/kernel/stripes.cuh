@@ -1,6 +1,6 @@
 // The persistent grid's work split and the fix-up of output tiles cut by
 // stripe boundaries (plan.h), shared by the dense kernel families (dense.cuh,
-// dense_wgmma.cuh). A kernel writes its part of a cut tile as fp32 partials,
+// dense_wgmma.cuh; the column kernel, dense_column.cuh, uses cluster_sum). A kernel writes its part of a cut tile as fp32 partials,
 // row-major TM x NT, into its slot (partial_slot) and calls finish_part; the
 // last of the tile's CTAs sums every part in stripe order (deterministic)
 // and writes C.
