@@ -127,10 +127,15 @@ static void select_grid_invariants_sweep(void **s) {
 }
 
 /* The config the selector picks (and that it succeeds). */
-static int picked(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev) {
+/* The plan of tile config `config` (-1: the selector's choice), which must succeed. */
+static marlin_dense_plan plan_of(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev,
+                                 int config) {
   marlin_dense_plan p;
-  assert_int_equal(marlin_dense_select(m, n, k, bits, 0, dev, -1, &p), MARLIN_STATUS_SUCCESS);
-  return p.config;
+  assert_int_equal(marlin_dense_select(m, n, k, bits, 0, dev, config, &p), MARLIN_STATUS_SUCCESS);
+  return p;
+}
+static int picked(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev) {
+  return plan_of(m, n, k, bits, dev, -1).config;
 }
 
 /* The config with the lowest estimated time (select.c: estimate_ns), pinned
@@ -245,34 +250,29 @@ static void select_too_large(void **s) {
  * before sm90. */
 static void select_cluster_plans(void **s) {
   (void)s;
-  marlin_dense_plan p;
-  assert_int_equal(marlin_dense_select(1, 6144, 4096, 4, 0, &h100, MARLIN_TILE_CONFIG_0, &p), MARLIN_STATUS_SUCCESS);
+  marlin_dense_plan p = plan_of(1, 6144, 4096, 4, &h100, MARLIN_TILE_CONFIG_0);
   assert_int_equal(p.cluster, 4);
   assert_int_equal(p.ctas, 192);
-  assert_int_equal(marlin_dense_select(1, 4096, 4096, 4, 0, &h100, MARLIN_TILE_CONFIG_0, &p), MARLIN_STATUS_SUCCESS);
-  assert_int_equal(p.cluster, 8);
-  assert_int_equal(marlin_dense_select(1, 57344, 8192, 4, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
-  assert_int_equal(p.cluster, 1); /* stripes */
-  assert_int_equal(marlin_dense_select(1, 6144, 4096, 4, 0, &a10, MARLIN_TILE_CONFIG_0, &p), MARLIN_STATUS_SUCCESS);
-  assert_int_equal(p.cluster, 1); /* sm86 */
+  assert_int_equal(plan_of(1, 4096, 4096, 4, &h100, MARLIN_TILE_CONFIG_0).cluster, 8);
+  assert_int_equal(plan_of(1, 57344, 8192, 4, &h100, -1).cluster, 1); /* stripes */
+  assert_int_equal(plan_of(1, 6144, 4096, 4, &a10, MARLIN_TILE_CONFIG_0).cluster, 1); /* sm86 */
   /* the column kernel (forced): K cut over a cluster on sm90 only, by its
    * fitted time (4096 x 4096: 64 blocks in clusters of 2) */
-  assert_int_equal(marlin_dense_select(1, 4096, 4096, 4, 0, &h100, MARLIN_TILE_CONFIG_8, &p), MARLIN_STATUS_SUCCESS);
+  p = plan_of(1, 4096, 4096, 4, &h100, MARLIN_TILE_CONFIG_8);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_8);
   assert_int_equal(p.cluster, 2);
   assert_int_equal(p.ctas, 128);
-  assert_int_equal(marlin_dense_select(1, 4096, 4096, 4, 0, &a10, MARLIN_TILE_CONFIG_8, &p), MARLIN_STATUS_SUCCESS);
+  p = plan_of(1, 4096, 4096, 4, &a10, MARLIN_TILE_CONFIG_8);
   assert_int_equal(p.cluster, 1);
   assert_int_equal(p.ctas, 64);
   /* the cases of test_gpu.c gemm_cluster_fixup */
-  assert_int_equal(marlin_dense_select(5, 3072, 4096, 8, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
+  p = plan_of(5, 3072, 4096, 8, &h100, -1);
   assert_int_equal(p.cluster, 8);
   assert_int_equal(p.ctas, 192);
-  assert_int_equal(marlin_dense_select(29, 3072, 4096, 4, 0, &h100, MARLIN_TILE_CONFIG_1, &p), MARLIN_STATUS_SUCCESS);
+  p = plan_of(29, 3072, 4096, 4, &h100, MARLIN_TILE_CONFIG_1);
   assert_int_equal(p.cluster, 4);
   assert_int_equal(p.ctas, 96);
-  assert_int_equal(marlin_dense_select(13, 6136, 4000, 4, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
-  assert_int_equal(p.cluster, 4);
+  assert_int_equal(plan_of(13, 6136, 4000, 4, &h100, -1).cluster, 4);
 }
 
 int main(int argc, char **argv) {
