@@ -4,6 +4,7 @@
  * the lowest estimated time wins (estimate_ns()). */
 #include "select.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -15,25 +16,39 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
   return (size_t)16 * c.m_blocks * c.n_tile * sizeof(float);
 }
 
-/* The column kernel (COLUMN configs, dense_column.cuh): its time on the
- * H100 fitted as COLUMN_FIXED_NS + step_ns x q x r, q the CTAs per SM on the
- * busiest SM, r the k16 rows per warp (configs forced, the kernel's first
- * version, 8 standard shapes at M = 1: within 0.7 us; docs/performance.md,
- * thirteenth session), plus COLUMN_CLUSTER_NS when a cluster cuts K (a
- * guess: not measured yet). The other configs' estimates are mapped to the
- * same scale, CALL_FIXED_NS + MMA_SCALE x estimate (fitted on config 0 at
- * M = 1 over the same shapes: within 1 us); the map is monotonic, so it
- * changes no choice among them. Provisional, and off: the column configs
- * are to compete only at M <= COLUMN_MAX_M (at M = 16 their A traffic, not
- * in the model, cost the large layers 25-35 %) and with 4-bit weights
- * (8-bit not yet compared per shape); COLUMN_MAX_M is 0 until the kernel's
- * current version (K cut over clusters) has been run on the H100, so they
- * are taken only when forced (options.tile_config). */
-#define COLUMN_FIXED_NS 3200.0
-#define COLUMN_CLUSTER_NS 500.0
-#define COLUMN_MAX_M 0 /* 4 once the cluster version is measured: until then forced only */
-#define CALL_FIXED_NS 3030.0
-#define MMA_SCALE 0.902
+/* The column kernel (COLUMN configs, dense_column.cuh) is taken by a rule,
+ * not by the cost model: on sm90, with 4-bit weights, at M <= COLUMN_MAX_M,
+ * where it beat the MMA configs on 7 of the 8 standard shapes at M = 1 and 4
+ * (H100, docs/performance.md, fourteenth session; at M = 8 it won on half
+ * of them, at M = 16 on none; 8-bit weights: slower everywhere; not
+ * measured before sm90, which has no clusters to cut K). Its grid fills the
+ * SMs with 16 warps each where the 64-column blocks allow (column_grid). */
+#ifndef COLUMN_MAX_M /* -DCOLUMN_MAX_M=0 in c_args: the column configs only when forced (A/B runs) */
+#define COLUMN_MAX_M 4
+#endif
+
+/* The column config for `blocks` 8 x 64 output blocks of `ksteps` k16 rows,
+ * and *kc, the CTAs of a cluster cutting each block's K (sm90; else 1):
+ *  - at most half as many blocks as SMs: clusters of 2; 16-warp CTAs
+ *    (config 7) if each warp still gets >= 16 k16 rows, else 8-warp CTAs
+ *    (config 8);
+ *  - at most one block per SM: one 16-warp CTA per block (config 7);
+ *  - more: 8-warp CTAs, 3 per SM, in clusters of 2 (config 8).
+ * Each choice was the fastest of the four (configs 7, 8; clusters of 1, 2),
+ * or within 0.4 us of it, at every standard shape on the H100. A forced
+ * config gets the same cluster rule; MARLIN_COLUMN_CLUSTER=1|2|4|8 overrides
+ * it (tests and A/B runs, docs/api.md). */
+static int column_grid(int64_t blocks, int64_t ksteps, const marlin_device_info *dev, int config, int64_t *kc) {
+  const int big = 2 * blocks <= dev->sms ? ksteps / 2 / 16 >= 16 : blocks <= dev->sms;
+  if (config < 0) config = big ? MARLIN_TILE_CONFIG_7 : MARLIN_TILE_CONFIG_8;
+  const int64_t warps = marlin_tile_config_get(config).threads / 32;
+  *kc = dev->arch < 90 ? 1 : warps > 8 && 2 * blocks > dev->sms ? 1 : 2;
+  const char *const env = getenv("MARLIN_COLUMN_CLUSTER");
+  const int64_t forced = env ? atoi(env) : 0;
+  if ((forced == 1 || forced == 2 || forced == 4 || forced == 8) && dev->arch >= 90) *kc = forced;
+  if (*kc > 1 && ksteps < *kc) *kc = 1;
+  return config;
+}
 
 /* Fills *plan: `ctas` CTAs over the m_tiles x n_tiles tiles of ksteps
  * k-steps each (the stripe fields: units / ctas, units % ctas), and the
@@ -62,108 +77,7 @@ static void set_plan(marlin_dense_plan *plan, int config, int64_t m_tiles, int64
   plan->workspace_bytes = off;
 }
 
-/* The plan of one config; *steps is the cost model's estimate in k-steps of
- * the busiest CTA, *parts the most CTAs one tile is cut into. */
-static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
-                                 const marlin_device_info *dev, int config,
-                                 marlin_dense_plan *plan, int64_t *steps, int64_t *parts) {
-  const marlin_tile_config c = marlin_tile_config_get(config);
-  if (c.kind == MARLIN_TILE_WGMMA && !dev->wgmma)
-    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
-                       "tile config %d is a wgmma (Hopper) config: it needs an sm_90 GPU, a build with "
-                       "-Darchs=90a and no act-order K shard",
-                       config);
-  if (c.kind == MARLIN_TILE_COLUMN && !dev->column)
-    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
-                       "tile config %d is a column config: it does not run act-order on a K shard "
-                       "(is_k_full = 0)",
-                       config);
-  const int smem = marlin_dense_smem_bytes(c, bits);
-  if (smem > dev->max_smem)
-    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
-                       "tile config %d needs %d bytes of shared memory; the device allows %d",
-                       config, smem, dev->max_smem);
-
-  const int64_t n_pad = ceil_div(n, 64) * 64, k_pad = ceil_div(k, 16) * 16;
-  const int64_t m_tiles = ceil_div(m > 0 ? m : 1, 16 * c.m_blocks);
-  const int64_t n_tiles = ceil_div(n_pad, c.n_tile);
-  const int64_t ksteps = ceil_div(k_pad, c.k_tile);
-  const int64_t tiles = m_tiles * n_tiles;
-
-  /* CTAs one SM holds at once: shared memory, and the kernel's launch bounds. */
-  int per_sm = dev->max_smem / smem;
-  if (per_sm > c.ctas_per_sm) per_sm = c.ctas_per_sm;
-  if (per_sm < 1) per_sm = 1;
-
-  /* The kernel's stripe arithmetic is 32-bit. */
-  const int64_t units = tiles * ksteps;
-  if (units > INT32_MAX)
-    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
-                       "m = %lld, n = %lld, k = %lld is too large: %lld tile steps (the limit is 2^31 - 1)",
-                       (long long)m, (long long)n, (long long)k, (long long)units);
-
-  if (c.kind == MARLIN_TILE_COLUMN) { /* one CTA per 16 x 64 output block, its warps splitting K */
-    const int64_t blocks = m_tiles * n_tiles, warps = c.threads / 32;
-    /* K cut over a cluster of kc CTAs (sm90): the kc of the lowest
-     * estimate (estimate_ns: CTAs per SM on the busiest SM x k16 rows per
-     * warp, and the cluster sum) */
-    int64_t kc = 1;
-    double best = -1;
-    *steps = 0;
-    for (int64_t cand = 1; cand <= (dev->arch >= 90 ? 8 : 1); cand *= 2) {
-      if (cand > 1 && ksteps < cand * warps) break;
-      const int64_t st = ceil_div(blocks * cand, dev->sms) * ceil_div(ceil_div(ksteps, cand), warps);
-      const double t = (double)st * c.step_ns + (cand > 1 ? COLUMN_CLUSTER_NS : 0);
-      if (best < 0 || t < best) best = t, *steps = st, kc = cand;
-    }
-    const char *const env = getenv("MARLIN_COLUMN_CLUSTER"); /* tests and A/B runs (docs/api.md) */
-    const int64_t forced = env ? atoi(env) : 0;
-    if ((forced == 1 || forced == 2 || forced == 4 || forced == 8) && dev->arch >= 90 && ksteps >= forced)
-      kc = forced, *steps = ceil_div(blocks * kc, dev->sms) * ceil_div(ceil_div(ksteps, kc), warps);
-    if (blocks * kc > INT32_MAX)
-      return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "m = %lld, n = %lld is too large for the column kernel",
-                         (long long)m, (long long)n);
-    *parts = kc;
-    /* no workspace partials: the kernel does not use the stripe fields */
-    set_plan(plan, config, m_tiles, n_tiles, ksteps, blocks * kc, smem, kc, 0, m, k, act_order_copy);
-    return MARLIN_STATUS_SUCCESS;
-  }
-
-  /* Grid size from a small cost model in k-steps, each segment of a tile a
-   * CTA works on costing ~3 extra steps (pipeline fill, epilogue):
-   *  - split: tiles x s CTAs, each tile's K cut into s equal parts, in
-   *    ceil(CTAs / slots) waves; good when CTAs are short (small problems);
-   *  - stripes: one full wave, every CTA the same number of units (+-1); no tail,
-   *    good when the tiles alone would leave a partial last wave. */
-  int64_t slots = (int64_t)dev->sms * per_sm;
-  if (slots > MARLIN_TILE_COUNTERS) slots = MARLIN_TILE_COUNTERS; /* a grid that cuts tiles: plan.h */
-  int64_t ctas = tiles, best = -1, split = 1;
-  *parts = 1;
-  for (int64_t s = 1; s <= MARLIN_MAX_TILE_PARTS && s <= ksteps; ++s) {
-    const int64_t per = ksteps / s;
-    if (s > 1 && per < 2) break;
-    if (ksteps % s) continue; /* equal parts, so stripes never straddle tiles */
-    if (s > 1 && tiles * s > slots) break; /* a grid that cuts tiles is one wave */
-    const int64_t cost = ceil_div(tiles * s, slots) * (per + 3);
-    if (best < 0 || cost < best) best = cost, ctas = tiles * s, *parts = s, split = s;
-  }
-  if (slots < units) {
-    const int64_t per = ceil_div(units, slots);
-    const int64_t cost = per + 3 * (1 + ceil_div(per, ksteps));
-    if (cost < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS)
-      best = cost, ctas = slots, *parts = ceil_div(ksteps, per) + 1, split = 0;
-  }
-  *steps = best;
-
-  /* A split plan's parts may sum in a cluster (sm90: distributed shared
-   * memory; the mma.sync kernel; portable cluster sizes, <= 8). */
-  const int64_t cluster = c.kind == MARLIN_TILE_MMA && dev->arch >= 90 && split >= 2 && split <= 8 ? split : 1;
-  set_plan(plan, config, m_tiles, n_tiles, ksteps, ctas, smem, cluster, 2 * tile_partial_bytes(c), m, k,
-           act_order_copy);
-  return MARLIN_STATUS_SUCCESS;
-}
-
-/* Estimated time of a plan: the busiest CTA's k-steps times the config's
+/* Estimated time of an MMA or WGMMA plan (ns): the busiest CTA's k-steps times the config's
  * measured time per k-step (configs.def: step_ns; calibrated on the H100
  * sweep of every config over the standard shapes, docs/performance.md),
  * plus the last CTA of a tile reading the other parts' fp32 partials (only
@@ -184,22 +98,112 @@ static double estimate_ns(const marlin_tile_config c, int64_t m, int64_t steps, 
   const double use = (double)m / (double)(ceil_div(m, tm) * tm);
   const double partial_kb = (double)tile_partial_bytes(c) * use / 1024;
   double step_ns = c.step_ns, fixed_ns = 0;
-  if (c.kind == MARLIN_TILE_COLUMN) /* parts: the CTAs cutting a block's K */
-    return COLUMN_FIXED_NS + (double)steps * c.step_ns + (parts > 1 ? COLUMN_CLUSTER_NS : 0);
   if (c.kind == MARLIN_TILE_WGMMA) {
     step_ns *= 1 - 0.28 * (tm < 128 ? (double)tm / 128 : 1) * (1 - use);
     fixed_ns = WGMMA_FIXED_NS;
   }
-  return CALL_FIXED_NS +
-         MMA_SCALE * ((double)steps * step_ns + (double)(parts - 1) * partial_kb * PARTIAL_NS_PER_KB + fixed_ns);
+  return (double)steps * step_ns + (double)(parts - 1) * partial_kb * PARTIAL_NS_PER_KB + fixed_ns;
+}
+
+/* The plan of one config, and *est_ns its estimated time (HUGE_VAL: a plan
+ * the selector does not take, only a forced config does). */
+static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
+                                 const marlin_device_info *dev, int config,
+                                 marlin_dense_plan *plan, double *est_ns) {
+  const marlin_tile_config c = marlin_tile_config_get(config);
+  if (c.kind == MARLIN_TILE_WGMMA && !dev->wgmma)
+    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
+                       "tile config %d is a wgmma (Hopper) config: it needs an sm_90 GPU, a build with "
+                       "-Darchs=90a and no act-order K shard",
+                       config);
+  if (c.kind == MARLIN_TILE_COLUMN && !dev->column)
+    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
+                       "tile config %d is a column config: it does not run act-order on a K shard "
+                       "(is_k_full = 0)",
+                       config);
+  const int smem = marlin_dense_smem_bytes(c, bits);
+  if (smem > dev->max_smem)
+    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
+                       "tile config %d needs %d bytes of shared memory; the device allows %d",
+                       config, smem, dev->max_smem);
+
+  const int64_t n_pad = ceil_div(n, 64) * 64, k_pad = ceil_div(k, 16) * 16;
+  const int64_t tile_m = c.kind == MARLIN_TILE_COLUMN ? MARLIN_COLUMN_TOKENS : 16 * c.m_blocks;
+  const int64_t m_tiles = ceil_div(m > 0 ? m : 1, tile_m);
+  const int64_t n_tiles = ceil_div(n_pad, c.n_tile);
+  const int64_t ksteps = ceil_div(k_pad, c.k_tile);
+  const int64_t tiles = m_tiles * n_tiles;
+
+  /* CTAs one SM holds at once: shared memory, and the kernel's launch bounds. */
+  int per_sm = dev->max_smem / smem;
+  if (per_sm > c.ctas_per_sm) per_sm = c.ctas_per_sm;
+  if (per_sm < 1) per_sm = 1;
+
+  /* The kernel's stripe arithmetic is 32-bit. */
+  const int64_t units = tiles * ksteps;
+  if (units > INT32_MAX)
+    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
+                       "m = %lld, n = %lld, k = %lld is too large: %lld tile steps (the limit is 2^31 - 1)",
+                       (long long)m, (long long)n, (long long)k, (long long)units);
+
+  if (c.kind == MARLIN_TILE_COLUMN) { /* one CTA per 8 x 64 output block, its warps splitting K */
+    const int64_t blocks = m_tiles * n_tiles;
+    int64_t kc;
+    column_grid(blocks, ksteps, dev, config, &kc);
+    if (blocks * kc > INT32_MAX)
+      return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "m = %lld, n = %lld is too large for the column kernel",
+                         (long long)m, (long long)n);
+    *est_ns = HUGE_VAL; /* taken by the rule in marlin_dense_select, not by estimate */
+    /* no workspace partials: the kernel does not use the stripe fields */
+    set_plan(plan, config, m_tiles, n_tiles, ksteps, blocks * kc, smem, kc, 0, m, k, act_order_copy);
+    return MARLIN_STATUS_SUCCESS;
+  }
+
+  /* Grid size from a small cost model in k-steps, each segment of a tile a
+   * CTA works on costing ~3 extra steps (pipeline fill, epilogue):
+   *  - split: tiles x s CTAs, each tile's K cut into s equal parts, in
+   *    ceil(CTAs / slots) waves; good when CTAs are short (small problems);
+   *  - stripes: one full wave, every CTA the same number of units (+-1); no tail,
+   *    good when the tiles alone would leave a partial last wave. */
+  int64_t slots = (int64_t)dev->sms * per_sm;
+  if (slots > MARLIN_TILE_COUNTERS) slots = MARLIN_TILE_COUNTERS; /* a grid that cuts tiles: plan.h */
+  int64_t ctas = tiles, best = -1, split = 1, parts = 1;
+  for (int64_t s = 1; s <= MARLIN_MAX_TILE_PARTS && s <= ksteps; ++s) {
+    const int64_t per = ksteps / s;
+    if (s > 1 && per < 2) break;
+    if (ksteps % s) continue; /* equal parts, so stripes never straddle tiles */
+    if (s > 1 && tiles * s > slots) break; /* a grid that cuts tiles is one wave */
+    const int64_t cost = ceil_div(tiles * s, slots) * (per + 3);
+    if (best < 0 || cost < best) best = cost, ctas = tiles * s, parts = s, split = s;
+  }
+  if (slots < units) {
+    const int64_t per = ceil_div(units, slots);
+    const int64_t cost = per + 3 * (1 + ceil_div(per, ksteps));
+    if (cost < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS)
+      best = cost, ctas = slots, parts = ceil_div(ksteps, per) + 1, split = 0;
+  }
+  *est_ns = estimate_ns(c, m, best, parts);
+
+  /* A split plan's parts may sum in a cluster (sm90: distributed shared
+   * memory; the mma.sync kernel; portable cluster sizes, <= 8). */
+  const int64_t cluster = c.kind == MARLIN_TILE_MMA && dev->arch >= 90 && split >= 2 && split <= 8 ? split : 1;
+  set_plan(plan, config, m_tiles, n_tiles, ksteps, ctas, smem, cluster, 2 * tile_partial_bytes(c), m, k,
+           act_order_copy);
+  return MARLIN_STATUS_SUCCESS;
 }
 
 marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
                                   const marlin_device_info *dev, int forced_config,
                                   marlin_dense_plan *plan) {
-  int64_t steps, parts;
-  if (forced_config >= 0)
-    return plan_config(m, n, k, bits, act_order_copy, dev, forced_config, plan, &steps, &parts);
+  double t;
+  if (forced_config >= 0) return plan_config(m, n, k, bits, act_order_copy, dev, forced_config, plan, &t);
+  if (dev->column && dev->arch >= 90 && m <= COLUMN_MAX_M && bits == 4) { /* the column kernel's rule (above) */
+    int64_t kc;
+    const int config = column_grid(ceil_div(n, 64), ceil_div(k, 16), dev, -1, &kc);
+    if (plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS)
+      return MARLIN_STATUS_SUCCESS;
+    marlin_clear_error(); /* e.g. too little shared memory: the other configs */
+  }
   double best = -1;
   marlin_status first_error = MARLIN_STATUS_SUCCESS;
   for (int config = 0; config < MARLIN_TILE_CONFIG_COUNT; ++config) {
@@ -210,15 +214,14 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
      * the 128-token tile at every standard shape measured (H100,
      * docs/performance.md). */
     if (c.kind == MARLIN_TILE_WGMMA && c.m_blocks < 8 && m > 16 * c.m_blocks) continue;
-    if (c.kind == MARLIN_TILE_COLUMN && (!dev->column || m > COLUMN_MAX_M || bits != 4)) continue;
+    if (c.kind == MARLIN_TILE_COLUMN) continue; /* by the rule above only */
     marlin_dense_plan p;
-    const marlin_status st = plan_config(m, n, k, bits, act_order_copy, dev, config, &p, &steps, &parts);
+    const marlin_status st = plan_config(m, n, k, bits, act_order_copy, dev, config, &p, &t);
     if (st != MARLIN_STATUS_SUCCESS) {
       if (first_error == MARLIN_STATUS_SUCCESS) first_error = st;
       continue;
     }
-    const double t = estimate_ns(c, m, steps, parts);
-    if (best < 0 || t < best) best = t, *plan = p;
+    if (t < HUGE_VAL && (best < 0 || t < best)) best = t, *plan = p;
   }
   if (best < 0) return first_error; /* the message of the last config tried */
   if (first_error != MARLIN_STATUS_SUCCESS) marlin_clear_error(); /* a config was skipped */

@@ -28,13 +28,14 @@ static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_d
   const marlin_tile_config c = marlin_tile_config_get(p.config);
   assert_true(p.config >= 0 && p.config < MARLIN_TILE_CONFIG_COUNT);
   assert_true(p.smem_bytes <= dev->max_smem);
-  assert_int_equal(p.m_tiles, (m + 16 * c.m_blocks - 1) / (16 * c.m_blocks));
+  const int64_t tile_m = c.kind == MARLIN_TILE_COLUMN ? 8 : 16 * c.m_blocks;
+  assert_int_equal(p.m_tiles, (m + tile_m - 1) / tile_m);
   assert_int_equal(p.n_tiles, ((n + 63) / 64 * 64 + c.n_tile - 1) / c.n_tile);
   assert_int_equal(p.ksteps, ((k + 15) / 16 * 16 + c.k_tile - 1) / c.k_tile);
   const int64_t tiles = (int64_t)p.m_tiles * p.n_tiles, units = tiles * p.ksteps;
   assert_int_equal(p.ws_counters, 0);
   assert_true(p.ws_partials >= MARLIN_TILE_COUNTERS * 4);
-  if (c.kind == MARLIN_TILE_COLUMN) { /* one CTA per 16 x 64 block, or a cluster of K parts (sm90) */
+  if (c.kind == MARLIN_TILE_COLUMN) { /* one CTA per 8 x 64 block, or a cluster of K parts (sm90) */
     assert_true(p.cluster == 1 || p.cluster == 2 || p.cluster == 4 || p.cluster == 8);
     if (p.cluster > 1) assert_true(dev->arch >= 90 && p.ksteps >= p.cluster);
     assert_int_equal(p.ctas, tiles * p.cluster);
@@ -145,13 +146,30 @@ static void select_config_by_cost(void **s) {
   marlin_dense_plan p;
   const int64_t nk[][2] = {{4096, 4096}, {8192, 28672}};
   for (int i = 0; i < 2; ++i) {
-    assert_int_equal(picked(1, nk[i][0], nk[i][1], 4, &h100), MARLIN_TILE_CONFIG_0); /* decode: 16-row tiles */
+    assert_int_equal(picked(8, nk[i][0], nk[i][1], 4, &h100), MARLIN_TILE_CONFIG_0); /* 16-row tiles */
+    assert_int_not_equal(marlin_tile_config_get(picked(1, nk[i][0], nk[i][1], 4, &a10)).kind,
+                         MARLIN_TILE_COLUMN); /* no column kernel before sm90 */
     assert_int_equal(picked(32, nk[i][0], nk[i][1], 4, &h100), MARLIN_TILE_CONFIG_1);
   }
-  /* the column configs are taken only when forced (select.c COLUMN_MAX_M;
-   * with its provisional value 4 the M = 1 picks would be config 8 for
-   * 4096 x 4096 in clusters of 2 and config 0 for 28672 x 8192) */
-  for (int64_t m = 1; m <= 16; m *= 2) assert_int_equal(picked(m, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_0);
+  /* the column kernel at M <= 4 on sm90 with 4-bit weights (select.c
+   * column_grid; H100 M = 1, us, against the MMA configs' choice in the
+   * same run): 64 blocks of K = 4096 in clusters of 2 of 8-warp CTAs (7.3
+   * against 9.4), of K = 14336 in 16-warp CTAs (14.6 against 16.6); 96 and
+   * 128 blocks one 16-warp CTA each (4096 x 6144 8.6 against 10.5, 8192 x
+   * 8192 15.6 against 17.8); more blocks 8-warp CTAs in clusters of 2
+   * (8192 x 57344 88.5 against 94.4) */
+  const int64_t col[][5] = {{4096, 4096, MARLIN_TILE_CONFIG_8, 2, 128},   {4096, 14336, MARLIN_TILE_CONFIG_7, 2, 128},
+                            {6144, 4096, MARLIN_TILE_CONFIG_7, 1, 96},    {8192, 8192, MARLIN_TILE_CONFIG_7, 1, 128},
+                            {57344, 8192, MARLIN_TILE_CONFIG_8, 2, 1792}, {10240, 8192, MARLIN_TILE_CONFIG_8, 2, 320}};
+  for (size_t i = 0; i < sizeof col / sizeof *col; ++i)
+    for (int64_t m = 1; m <= 4; ++m) {
+      p = plan_of(m, col[i][0], col[i][1], 4, &h100_wgmma, -1);
+      assert_int_equal(p.config, col[i][2]);
+      assert_int_equal(p.cluster, col[i][3]);
+      assert_int_equal(p.ctas, col[i][4]);
+    }
+  assert_int_equal(picked(5, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(1, 4096, 4096, 8, &h100), MARLIN_TILE_CONFIG_0); /* 8-bit weights */
   /* 64 rows: 64 x 256 tiles on a large layer; on 4096 x 4096 they would be cut
    * into 8 parts of 64 KB partials each, so 32 x 128 tiles win there */
   assert_int_equal(picked(64, 8192, 28672, 4, &h100), MARLIN_TILE_CONFIG_2);
@@ -161,7 +179,7 @@ static void select_config_by_cost(void **s) {
    * tiles (32 and 64 tokens on large layers, 128, and 256 for the largest M;
    * docs/performance.md). 28672 x 8192: M = 32 60.1 us (config 5) against
    * 75.1 (config 1); M = 64 76.4 (config 6) against 102.5 (config 2) */
-  assert_int_equal(picked(1, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(8, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
   assert_int_equal(picked(32, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_5);
   assert_int_equal(picked(64, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_6);
   assert_int_equal(picked(128, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
@@ -173,12 +191,13 @@ static void select_config_by_cost(void **s) {
   /* with the batched fix-up (ninth session) the 128-token tile also wins
    * M = 48 / 64 there: 4096 x 4096 13.9 / 14.4 us against 15.5 / 15.9
    * (config 1); 4096 x 6144 19.3 / 20.1 against 22.9 / 23.2; and the decode
-   * tile keeps M = 1 (9.5 us against 11.2-11.7 for the wgmma tiles) */
+   * tile keeps M = 16 (at M = 1, 9.5 us against 11.2-11.7 for the wgmma
+   * tiles) */
   assert_int_equal(picked(48, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(64, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(64, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
-  assert_int_equal(picked(1, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
-  assert_int_equal(picked(1, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(16, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(16, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
   /* the 256-token tile from M = 192 on the large layers: 8192 x 57344
    * 357 us against 429 (config 3) */
   assert_int_equal(picked(192, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_4);
@@ -254,10 +273,10 @@ static void select_cluster_plans(void **s) {
   assert_int_equal(p.cluster, 4);
   assert_int_equal(p.ctas, 192);
   assert_int_equal(plan_of(1, 4096, 4096, 4, &h100, MARLIN_TILE_CONFIG_0).cluster, 8);
-  assert_int_equal(plan_of(1, 57344, 8192, 4, &h100, -1).cluster, 1); /* stripes */
+  assert_int_equal(plan_of(1, 57344, 8192, 4, &h100, MARLIN_TILE_CONFIG_0).cluster, 1); /* stripes */
   assert_int_equal(plan_of(1, 6144, 4096, 4, &a10, MARLIN_TILE_CONFIG_0).cluster, 1); /* sm86 */
-  /* the column kernel (forced): K cut over a cluster on sm90 only, by its
-   * fitted time (4096 x 4096: 64 blocks in clusters of 2) */
+  /* the column kernel (forced): K cut over a cluster on sm90 only
+   * (select.c column_grid: config 8 always in clusters of 2) */
   p = plan_of(1, 4096, 4096, 4, &h100, MARLIN_TILE_CONFIG_8);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_8);
   assert_int_equal(p.cluster, 2);

@@ -620,7 +620,7 @@ int launch_tile(const marlin_dense_params *p) {
     if constexpr (ROW_GROUPS) {
       return cudaErrorInvalidValue;  // the selector never picks it for per-row groups
     } else {
-      static_assert(MB == 1 && NT == 64 && KT == 16, "configs.def: a COLUMN row is 16 rows x 64 columns x k16");
+      static_assert(MB == 1 && NT == 64 && KT == 16, "configs.def: a COLUMN row is m_blocks 1, 64 columns, k16");
       return launch_kernel<column_kernel<S, T, TAG, THREADS, STAGES, CTAS_PER_SM>, THREADS, TAG, ClusterUse::kAlways>(smem, p);
     }
   } else if constexpr (TAG == 901 && !ROW_GROUPS) {

@@ -2,25 +2,34 @@
 //   C[m,n] = A[m,k] * dequant(W)[k,n] (+ bias[n])
 // with the problem, packed weights and scales of dense.cuh (docs/layout.md).
 //
-// One CTA owns one 64-column strip of C for 16 rows of A, over the whole of
-// K, or (sm90, plan.cluster = KC > 1) a cluster of KC CTAs owns it, each CTA
+// One CTA owns one 64-column strip of C for 8 rows of A (tokens), over the
+// whole of K, or (sm90, plan.cluster = KC > 1) a cluster of KC CTAs owns it, each CTA
 // one contiguous KC-th of K. The warps of a CTA split its K into contiguous
 // ranges of k16 rows and sum their fp32 accumulators in shared memory at the
 // end, in warp order; a cluster's CTAs then sum their CTA sums in rank order
 // through distributed shared memory, each writing a share of the block. So
 // nothing goes through the workspace: no partials, no counter, no fix-up
-// chain, and the result is deterministic. The grid is (n / 64) x (m / 16) x
+// chain, and the result is deterministic. The grid is (n / 64) x (m / 8) x
 // KC CTAs, the KC of a block consecutive (one cluster).
+//
+// The products are transposed, C^T = W^T A^T: the dequantized weights are
+// the A operand of mma.m16n8k16 (16 columns of C) and the 8 tokens its B
+// operand, so a k16 row of 64 columns takes 4 mma instead of the 8 that
+// 16-token tiles need (at M <= 8 those mostly multiply zero rows). The packed
+// weights need no other layout: a lane's B fragments of two adjacent n8
+// tiles (columns g and g + 8 of a 16-column group) are, reordered, its A
+// fragment of that group.
 //
 // Each warp streams its own K range through a private ring of STAGES slots
 // of one k16 row each (cp.async): its lanes' 16-byte weight fragments (the
-// packed layout is the mma.m16n8k16 B fragment of each lane), the 16 x 16
+// packed layout is the mma.m16n8k16 B fragment of each lane), the 8 x 16
 // block of A, and the scale vector (and AWQ zero-point word) of the row's
 // group for the 8 column groups. A lane reads its own weight fragment back,
 // so the ring needs no CTA barrier: a __syncwarp before a slot is refilled
-// (the A block and scales are read by every lane). The dequantization and
-// the tensor-core work are those of dense.cuh's compute: dequant4 / dequant8,
-// the scales applied to the weights, two mma.m16n8k16 per weight word.
+// (the A block and scales are read by every lane). The dequantization is
+// that of dense.cuh's compute (dequant4 / dequant8), then one mma.m16n8k16
+// per 4-bit weight word (one per pair of 8-bit words) into fp32 sums of the
+// scale group, which are scaled (fp32) and added up once per group.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -39,16 +48,17 @@ namespace marlin {
 template <int BITS>
 struct ColumnSlot {
   uint4 w[32 * (BITS / 4)];  // lane l's weight fragment(s) at [l * BITS / 4]
-  uint4 a[32];               // A's 16 x 16 block: row r, half h at chunk 2r + (h ^ (r / 4 % 2))
+  uint4 a[16];               // A's 8 x 16 block: row r, half h at chunk 2r + (h ^ (r / 4 % 2))
   uint4 s[8];                // scales of columns c + 8t (t = 0..7) at [c]
   uint32_t z[8];             // AWQ zero points of the same columns at [c]
 };
 // marlin_dense_smem_bytes() (plan.h) restates these sizes.
-static_assert(sizeof(ColumnSlot<4>) == 16 * 64 / 2 + 16 * 16 * 2 + 8 * 16 + 8 * 4, "slot layout");
-static_assert(sizeof(ColumnSlot<8>) == 16 * 64 + 16 * 16 * 2 + 8 * 16 + 8 * 4, "slot layout");
-// The reduction buffer: [warp][16 rows][COLUMN_RED_LD floats]; 72, not 64, so
-// that a half-warp's float2 stores of rows g .. g + 3 hit distinct banks.
-constexpr int COLUMN_RED_LD = 72;
+static_assert(sizeof(ColumnSlot<4>) == 16 * 64 / 2 + 8 * 16 * 2 + 8 * 16 + 8 * 4, "slot layout");
+static_assert(sizeof(ColumnSlot<8>) == 16 * 64 + 8 * 16 * 2 + 8 * 16 + 8 * 4, "slot layout");
+static_assert(MARLIN_COLUMN_TOKENS == 8, "plan.h: a column block is 8 tokens");
+// The reduction buffer: [warp][8 rows][COLUMN_RED_LD floats]; 68, not 64, so
+// that a warp's stores of rows 2t + e (t = 0..3), columns c + g hit distinct banks.
+constexpr int COLUMN_RED_LD = 68;
 
 template <class S, class T, int TAG, int THREADS, int STAGES, int CTAS_PER_SM>
 __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marlin_dense_params p) {
@@ -67,7 +77,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
 
   const int kc = p.plan.cluster, rank = blockIdx.x % kc, block = blockIdx.x / kc;
   const int nb = block % p.plan.n_tiles;          // 64-column strip
-  const int m0 = (block / p.plan.n_tiles) * 16;   // first row
+  const int m0 = (block / p.plan.n_tiles) * 8;    // first row
   const int kb = p.k_pad / 16;                    // k16 rows
   const int cta_per = (kb + kc - 1) / kc, cta_kt0 = min(kb, rank * cta_per), cta_kt1 = min(kb, cta_kt0 + cta_per);
   const int per = (cta_kt1 - cta_kt0 + WARPS - 1) / WARPS;
@@ -78,31 +88,32 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   const int32_t *const B = static_cast<const int32_t *>(p.b);
   const T *const A = static_cast<const T *>(p.a);
 
-  // Copy sources per lane: its weight fragment; row lane / 2, half lane % 2
-  // of the A block (rows past m: row 0, never read); lanes 0..7 the scale
+  // Copy sources per lane: its weight fragment; lanes 0..15 row lane / 2,
+  // half lane % 2 of the A block (rows past m: zeros); lanes 0..7 the scale
   // vector of column group `lane`, lanes 8..15 (AWQ) the zero-point word of
   // column group `lane - 8`.
   const int32_t *b_src = B + int64_t(kt0) * b_row_words + nb * W64 + lane * 4 * WV;
-  const int a_row = lane >> 1, a_half = lane & 1;
+  const int a_row = (lane >> 1) & 7, a_half = lane & 1;
   const bool a_row_ok = m0 + a_row < p.m;
   const T *a_src = A + (a_row_ok ? int64_t(m0 + a_row) * p.lda : 0) + kt0 * 16 + a_half * 8;
   uint32_t a_k_lim = a_row_ok ? p.k - a_half * 8 : 0;  // A chunk of row kt is read when 16 kt < a_k_lim
-  uint32_t copies_s = lane < 8, copies_z = S::has_zero && lane >= 8 && lane < 16;
-  ptx::opaque(a_k_lim), ptx::opaque(copies_s), ptx::opaque(copies_z);
-  const T *const s_src = static_cast<const T *>(p.scales) + nb * 64 + 8 * (lane & 7);
-  const int32_t *const z_src = static_cast<const int32_t *>(p.zeros) + nb * 8 + (lane & 7);
+  uint32_t copies_a = lane < 16, copies_s = lane < 8, copies_z = S::has_zero && lane >= 8 && lane < 16;
+  ptx::opaque(a_k_lim), ptx::opaque(copies_a), ptx::opaque(copies_s), ptx::opaque(copies_z);
+  const T *s_src = static_cast<const T *>(p.scales) + nb * 64 + 8 * (lane & 7);
+  const int32_t *z_src = static_cast<const int32_t *>(p.zeros) + nb * 8 + (lane & 7);
+  ptx::opaque(s_src), ptx::opaque(z_src);  // kept in registers, not recomputed per row
 
   // Shared-memory addresses in slot 0 of this warp's ring (slot s: + s *
   // sizeof(Slot)), kept in registers (opaque: not recomputed per row).
   // Stores: the weight fragment, the A chunk, the scale vector / zero word;
-  // loads: the same weight fragment, the ldmatrix row (lane L gives row
-  // L % 16, half L / 16: a0..a3 of the m16k16 fragment), the scale vector
-  // and zero word of column group lane / 4.
+  // loads: the same weight fragment, the ldmatrix row (lane L < 16 gives row
+  // L % 8, half L / 8: b0, b1 of the k16n8 fragment), the scale vector and
+  // zero word of column group lane / 4.
   uint32_t ring = static_cast<uint32_t>(__cvta_generic_to_shared(smem)) + warp * STAGES * sizeof(Slot);
-  const int ld_row = lane & 15;
+  const int ld_row = lane & 7, ld_half = (lane >> 3) & 1;
   uint32_t w_at = ring + offsetof(Slot, w) + lane * 16 * WV;
   uint32_t a_st = ring + offsetof(Slot, a) + 16 * (2 * a_row + (a_half ^ ((a_row >> 2) & 1)));
-  uint32_t a_ld = ring + offsetof(Slot, a) + 16 * (2 * ld_row + ((lane >> 4) ^ ((ld_row >> 2) & 1)));
+  uint32_t a_ld = ring + offsetof(Slot, a) + 16 * (2 * ld_row + (ld_half ^ ((ld_row >> 2) & 1)));
   uint32_t sz_st = ring + (lane < 8 ? offsetof(Slot, s) + 16 * lane : offsetof(Slot, z) + 4 * (lane & 7));
   uint32_t s_ld = ring + offsetof(Slot, s) + 16 * (lane >> 2);
   uint32_t z_ld = ring + offsetof(Slot, z) + 4 * (lane >> 2);
@@ -120,23 +131,28 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   };
   auto load_act = [&](int kt, int slot) {
     // rows past m and columns past k read as zero
-    ptx::cp_async16_if(a_st + slot * sizeof(Slot), a_src, kt < kt1, uint32_t(kt * 16) < a_k_lim);
+    ptx::cp_async16_if(a_st + slot * sizeof(Slot), a_src, kt < kt1 && copies_a, uint32_t(kt * 16) < a_k_lim);
     a_src += 16;
   };
 
-  float acc[8][4];
+  // acc[j]: columns 16j + g (e = 0, 1) and 16j + 8 + g (e = 2, 3) for
+  // tokens 2t + e % 2 (g = lane / 4, t = lane % 4); grp: the same sums of
+  // the current scale group, of the unscaled weights (codes less their
+  // offsets: small integers, exact in T), added to acc times the group's
+  // scales (fp32) at the group's last row: 16 FFMA per group instead of 16
+  // HMUL2 per k16 row
+  float acc[4][4], grp[4][4];
 #pragma unroll
-  for (int nt = 0; nt < 8; ++nt)
+  for (int nt = 0; nt < 4; ++nt)
 #pragma unroll
-    for (int e = 0; e < 4; ++e) acc[nt][e] = 0.f;
+    for (int e = 0; e < 4; ++e) acc[nt][e] = grp[nt][e] = 0.f;
+  const int gmask = p.group_size - 1;
 
   const Offset4<T> fixed = offset4(T(float(S::bias)));  // the offsets without zero points
-  auto compute = [&](int slot) {
+  auto compute = [&](int slot, int kt) {
     const uint32_t off = slot * sizeof(Slot);
-    uint32_t a[4];
-    ptx::ldmatrix_x4(a, a_ld + off);
-    const uint4 sv = ptx::lds128(s_ld + off);
-    const T *const s8 = reinterpret_cast<const T *>(&sv);  // columns c + 8t
+    uint32_t a[2];  // the tokens: the B operand
+    ptx::ldmatrix_x2(a, a_ld + off);
     if constexpr (S::bits == 4) {
       const uint4 b = ptx::lds128(w_at + off);
       const uint32_t words[4] = {b.x, b.y, b.z, b.w};
@@ -148,26 +164,32 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
         word_offsets<S::has_zero>(zeros, fixed, j, za, zb);
         T2 v[4];
         dequant4(words[j], za, zb, v);
-        const T2 sa = broadcast2(s8[2 * j]), sb = broadcast2(s8[2 * j + 1]);
-        v[0] = __hmul2(v[0], sa);
-        v[1] = __hmul2(v[1], sa);
-        v[2] = __hmul2(v[2], sb);
-        v[3] = __hmul2(v[3], sb);
-        ptx::mma_16816<T>(acc[2 * j], a, as_u32(v[0]), as_u32(v[1]));
-        ptx::mma_16816<T>(acc[2 * j + 1], a, as_u32(v[2]), as_u32(v[3]));
+        // n8 tiles 2j, 2j + 1 (v[0..1], v[2..3]) as rows g, g + 8 of the A fragment
+        const uint32_t w[4] = {as_u32(v[0]), as_u32(v[2]), as_u32(v[1]), as_u32(v[3])};
+        ptx::mma_16816<T>(grp[j], w, a[0], a[1]);
       }
     } else {
       const uint4 b0 = ptx::lds128(w_at + off), b1 = ptx::lds128(w_at + off + 16);
       const uint32_t words[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
 #pragma unroll
-      for (int t = 0; t < 8; ++t) {  // n8 tile t, column c + 8t
-        T2 v[2];
-        dequant8(words[t], v);
-        const T2 sc = broadcast2(s8[t]);
-        v[0] = __hmul2(v[0], sc);
-        v[1] = __hmul2(v[1], sc);
-        ptx::mma_16816<T>(acc[t], a, as_u32(v[0]), as_u32(v[1]));
+      for (int j = 0; j < 4; ++j) {  // n8 tiles 2j, 2j + 1: columns c + 16j, c + 16j + 8
+        T2 va[2], vb[2];
+        dequant8(words[2 * j], va);
+        dequant8(words[2 * j + 1], vb);
+        const uint32_t w[4] = {as_u32(va[0]), as_u32(vb[0]), as_u32(va[1]), as_u32(vb[1])};
+        ptx::mma_16816<T>(grp[j], w, a[0], a[1]);
       }
+    }
+    if ((((kt + 1) * 16) & gmask) == 0 || kt + 1 == kt1) {  // the group's last row (groups are k16 rows)
+      const uint4 sv = ptx::lds128(s_ld + off);
+      const T *const s8 = reinterpret_cast<const T *>(&sv);  // columns c + 8t
+#pragma unroll
+      for (int j = 0; j < 4; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          acc[j][e] = fmaf(grp[j][e], float(s8[2 * j + (e >> 1)]), acc[j][e]);
+          grp[j][e] = 0.f;
+        }
     }
   };
 
@@ -191,7 +213,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
         load_weights(kt + s + STAGES - 1, (s + STAGES - 1) % STAGES);
         load_act(kt + s + STAGES - 1, (s + STAGES - 1) % STAGES);
         ptx::cp_async_commit();
-        compute(s);
+        compute(s, kt + s);
       }
     }
   }
@@ -200,17 +222,15 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   ptx::cp_async_wait<0>();
   __syncthreads();  // the ring becomes the reduction buffer
   float *const red = reinterpret_cast<float *>(smem);
-  const int rows = min(16, p.m - m0);
+  const int rows = min(8, p.m - m0);
   {
-    const int g = lane >> 2, c2 = 2 * (lane & 3);
-    float *const mine = red + warp * 16 * COLUMN_RED_LD;
+    const int g = lane >> 2, t2 = 2 * (lane & 3);
+    float *const mine = red + warp * 8 * COLUMN_RED_LD;
 #pragma unroll
-    for (int nt = 0; nt < 8; ++nt)
+    for (int j = 0; j < 4; ++j)
 #pragma unroll
-      for (int h = 0; h < 2; ++h)
-        if (g + 8 * h < rows)
-          *reinterpret_cast<float2 *>(mine + (g + 8 * h) * COLUMN_RED_LD + nt * 8 + c2) =
-              make_float2(acc[nt][2 * h], acc[nt][2 * h + 1]);
+      for (int e = 0; e < 4; ++e)
+        if (t2 + (e & 1) < rows) mine[(t2 + (e & 1)) * COLUMN_RED_LD + 16 * j + 8 * (e >> 1) + g] = acc[j][e];
   }
   __syncthreads();
   T *const C = static_cast<T *>(p.c);
@@ -225,15 +245,15 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   auto warp_sum = [&](int r, int col) {
     float v = 0.f;
 #pragma unroll 4
-    for (int w = 0; w < WARPS; ++w) v += red[(w * 16 + r) * COLUMN_RED_LD + col];
+    for (int w = 0; w < WARPS; ++w) v += red[(w * 8 + r) * COLUMN_RED_LD + col];
     return v;
   };
   if constexpr (TAG >= 900) {
     if (kc > 1) {  // this CTA's sum of the block (row-major, past the warps' buffer); the cluster's sums add
                    // in rank order as a split plan's parts do (stripes.cuh cluster_sum)
-      float *const part = red + WARPS * 16 * COLUMN_RED_LD;
+      float *const part = red + WARPS * 8 * COLUMN_RED_LD;
       for (int i = tid; i < rows * 64; i += THREADS) part[i] = warp_sum(i >> 6, i & 63);
-      cluster_sum<T, 16, 64, THREADS>(p, part, m0, nb * 64, tid);
+      cluster_sum<T, 8, 64, THREADS>(p, part, m0, nb * 64, tid);
       return;
     }
   }

@@ -15,6 +15,9 @@ extern "C" {
 
 /* Most stripes one output tile is cut into (the selector keeps to it). */
 #define MARLIN_MAX_TILE_PARTS 16
+/* Tokens (rows of A and C) per block of the column kernel (COLUMN configs,
+ * dense_column.cuh), whatever configs.def's m_blocks says. */
+#define MARLIN_COLUMN_TOKENS 8
 
 /* Counters of the split-K fix-up at the start of every workspace: one per
  * tile cut between CTAs, indexed by the tile's first CTA, so a grid that cuts
@@ -74,7 +77,7 @@ typedef struct marlin_dense_plan {
                                (dense.cuh cluster_fits; it passes 1 to the
                                kernel otherwise); 1: the workspace fix-up.
                                COLUMN plans: the CTAs (a cluster on sm90)
-                               that cut one 16 x 64 block's K (1, 2, 4, 8) */
+                               that cut one 8 x 64 block's K (1, 2, 4, 8) */
   int32_t smem_bytes;       /* dynamic shared memory per CTA                 */
   size_t ws_counters;       /* byte offsets into the workspace               */
   size_t ws_partials;
@@ -123,8 +126,9 @@ static inline int32_t marlin_tile_stages(marlin_tile_config c, int bits) {
  * activations). */
 static inline int32_t marlin_dense_smem_bytes(marlin_tile_config c, int bits) {
   if (c.kind == MARLIN_TILE_COLUMN) { /* dense_column.cuh: a ring of ColumnSlots per warp, or the reduction */
-    int32_t slot = 16 * 64 * bits / 8 + 16 * 16 * 2 + 8 * 16 + 8 * 4;
-    int32_t ring = c.threads / 32 * c.stages * slot, red = (c.threads / 32 * 16 * 72 + 16 * 64) * 4;
+    int32_t slot = 16 * 64 * bits / 8 + MARLIN_COLUMN_TOKENS * 16 * 2 + 8 * 16 + 8 * 4;
+    int32_t ring = c.threads / 32 * c.stages * slot;
+    int32_t red = (c.threads / 32 * MARLIN_COLUMN_TOKENS * 68 + MARLIN_COLUMN_TOKENS * 64) * 4;
     return ring > red ? ring : red;
   }
   int32_t a_stage = 16 * c.m_blocks * c.k_tile * 2;         /* fp16/bf16 A      */

@@ -44,6 +44,14 @@ __device__ __forceinline__ void cp_async_wait() {
 // Hides a value's origin from the compiler, so that it keeps the value in a
 // register instead of recomputing it where it is used (e.g. inside a loop).
 __device__ __forceinline__ void opaque(uint32_t &x) { asm volatile("" : "+r"(x)); }
+template <class P>
+__device__ __forceinline__ void opaque(P *&x) { asm volatile("" : "+l"(x)); }
+
+// Two 8x8 b16 matrices from shared memory (the B fragment of one k16n8 block;
+// lanes 0..15 give the row addresses).
+__device__ __forceinline__ void ldmatrix_x2(uint32_t (&r)[2], uint32_t s) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n" : "=r"(r[0]), "=r"(r[1]) : "r"(s));
+}
 
 // Four 8x8 b16 matrices from shared memory (the A fragment of one m16k16 block).
 // (at a shared-memory address, or at a pointer)
