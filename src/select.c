@@ -18,11 +18,13 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
 
 /* The column kernel (COLUMN configs, dense_column.cuh) is taken by a rule,
  * not by the cost model: on sm90, with 4-bit weights, at M <= COLUMN_MAX_M,
- * where it beat the MMA configs on 7 of the 8 standard shapes at M = 1 and 4
- * (H100, docs/performance.md, fourteenth session; at M = 8 it won on half
- * of them, at M = 16 on none; 8-bit weights: slower everywhere; not
- * measured before sm90, which has no clusters to cut K). Its grid fills the
- * SMs with 16 warps each where the 64-column blocks allow (column_grid). */
+ * where it beat the MMA configs on 7 of the 8 standard shapes at M = 1
+ * (geomean over cuBLAS 2.75 against 2.48; M = 4: 2.65 against 2.46; H100,
+ * docs/performance.md, fourteenth session). At M = 8 it won on half of
+ * them, at M = 16 on none; with 8-bit weights on 2 of 8 (geomean 1.58
+ * against 1.60); before sm90 (no clusters to cut K) it was not measured.
+ * Its grid fills the SMs with 16 warps each where the 64-column blocks
+ * allow (column_grid). */
 #ifndef COLUMN_MAX_M /* -DCOLUMN_MAX_M=0 in c_args: the column configs only when forced (A/B runs) */
 #define COLUMN_MAX_M 4
 #endif
