@@ -4,7 +4,6 @@
  * the lowest estimated time wins (estimate_ns()). */
 #include "select.h"
 
-#include <math.h>
 #include <stdlib.h>
 
 #include "internal.h"
@@ -24,32 +23,33 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
  * them, at M = 16 on none; with 8-bit weights on 2 of 8 (geomean 1.58
  * against 1.60); before sm90 (no clusters to cut K) it was not measured.
  * Its grid fills the SMs with 16 warps each where the 64-column blocks
- * allow (column_grid). */
+ * allow (column_config, column_cluster). */
 #ifndef COLUMN_MAX_M /* -DCOLUMN_MAX_M=0 in c_args: the column configs only when forced (A/B runs) */
 #define COLUMN_MAX_M 4
 #endif
 
-/* The column config for `blocks` 8 x 64 output blocks of `ksteps` k16 rows,
- * and *kc, the CTAs of a cluster cutting each block's K (sm90; else 1):
+/* The column grid for `blocks` 8 x 64 output blocks of `ksteps` k16 rows:
  *  - at most half as many blocks as SMs: clusters of 2; 16-warp CTAs
  *    (config 7) if each warp still gets >= 16 k16 rows, else 8-warp CTAs
  *    (config 8);
  *  - at most one block per SM: one 16-warp CTA per block (config 7);
  *  - more: 8-warp CTAs, 3 per SM, in clusters of 2 (config 8).
  * Each choice was the fastest of the four (configs 7, 8; clusters of 1, 2),
- * or within 0.4 us of it, at every standard shape on the H100. A forced
- * config gets the same cluster rule; MARLIN_COLUMN_CLUSTER=1|2|4|8 overrides
- * it (tests and A/B runs, docs/api.md). */
-static int column_grid(int64_t blocks, int64_t ksteps, const marlin_device_info *dev, int config, int64_t *kc) {
-  const int big = 2 * blocks <= dev->sms ? ksteps / 2 / 16 >= 16 : blocks <= dev->sms;
-  if (config < 0) config = big ? MARLIN_TILE_CONFIG_7 : MARLIN_TILE_CONFIG_8;
-  const int64_t warps = marlin_tile_config_get(config).threads / 32;
-  *kc = dev->arch < 90 ? 1 : warps > 8 && 2 * blocks > dev->sms ? 1 : 2;
+ * or within 0.4 us of it, at every standard shape on the H100.
+ * column_config is the selector's config; column_cluster the CTAs of a
+ * cluster cutting each block's K for a given (or forced) column config
+ * (sm90; else 1), MARLIN_COLUMN_CLUSTER=1|2|4|8 overriding it (tests and
+ * A/B runs, docs/api.md). */
+static int column_config(int64_t blocks, int64_t ksteps, const marlin_device_info *dev) {
+  const int sixteen_warps = 2 * blocks <= dev->sms ? ksteps / 2 / 16 >= 16 : blocks <= dev->sms;
+  return sixteen_warps ? MARLIN_TILE_CONFIG_7 : MARLIN_TILE_CONFIG_8;
+}
+static int64_t column_cluster(int64_t blocks, int64_t ksteps, const marlin_device_info *dev, marlin_tile_config c) {
+  int64_t kc = dev->arch < 90 ? 1 : c.threads / 32 > 8 && 2 * blocks > dev->sms ? 1 : 2;
   const char *const env = getenv("MARLIN_COLUMN_CLUSTER");
   const int64_t forced = env ? atoi(env) : 0;
-  if ((forced == 1 || forced == 2 || forced == 4 || forced == 8) && dev->arch >= 90) *kc = forced;
-  if (*kc > 1 && ksteps < *kc) *kc = 1;
-  return config;
+  if ((forced == 1 || forced == 2 || forced == 4 || forced == 8) && dev->arch >= 90) kc = forced;
+  return kc > 1 && ksteps < kc ? 1 : kc;
 }
 
 /* Fills *plan: `ctas` CTAs over the m_tiles x n_tiles tiles of ksteps
@@ -107,8 +107,8 @@ static double estimate_ns(const marlin_tile_config c, int64_t m, int64_t steps, 
   return (double)steps * step_ns + (double)(parts - 1) * partial_kb * PARTIAL_NS_PER_KB + fixed_ns;
 }
 
-/* The plan of one config, and *est_ns its estimated time (HUGE_VAL: a plan
- * the selector does not take, only a forced config does). */
+/* The plan of one config, and *est_ns its estimated time (MMA and WGMMA
+ * configs; the column configs are taken by rule, column_config). */
 static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
                                  const marlin_device_info *dev, int config,
                                  marlin_dense_plan *plan, double *est_ns) {
@@ -149,13 +149,10 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
                        (long long)m, (long long)n, (long long)k, (long long)units);
 
   if (c.kind == MARLIN_TILE_COLUMN) { /* one CTA per 8 x 64 output block, its warps splitting K */
-    const int64_t blocks = m_tiles * n_tiles;
-    int64_t kc;
-    column_grid(blocks, ksteps, dev, config, &kc);
+    const int64_t blocks = m_tiles * n_tiles, kc = column_cluster(blocks, ksteps, dev, c);
     if (blocks * kc > INT32_MAX)
       return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "m = %lld, n = %lld is too large for the column kernel",
                          (long long)m, (long long)n);
-    *est_ns = HUGE_VAL; /* taken by the rule in marlin_dense_select, not by estimate */
     /* no workspace partials: the kernel does not use the stripe fields */
     set_plan(plan, config, m_tiles, n_tiles, ksteps, blocks * kc, smem, kc, 0, m, k, act_order_copy);
     return MARLIN_STATUS_SUCCESS;
@@ -200,8 +197,7 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
   double t;
   if (forced_config >= 0) return plan_config(m, n, k, bits, act_order_copy, dev, forced_config, plan, &t);
   if (dev->column && dev->arch >= 90 && m <= COLUMN_MAX_M && bits == 4) { /* the column kernel's rule (above) */
-    int64_t kc;
-    const int config = column_grid(ceil_div(n, 64), ceil_div(k, 16), dev, -1, &kc);
+    const int config = column_config(ceil_div(n, 64), ceil_div(k, 16), dev);
     if (plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS)
       return MARLIN_STATUS_SUCCESS;
     marlin_clear_error(); /* e.g. too little shared memory: the other configs */
@@ -223,7 +219,7 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
       if (first_error == MARLIN_STATUS_SUCCESS) first_error = st;
       continue;
     }
-    if (t < HUGE_VAL && (best < 0 || t < best)) best = t, *plan = p;
+    if (best < 0 || t < best) best = t, *plan = p;
   }
   if (best < 0) return first_error; /* the message of the last config tried */
   if (first_error != MARLIN_STATUS_SUCCESS) marlin_clear_error(); /* a config was skipped */

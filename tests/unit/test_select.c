@@ -152,7 +152,7 @@ static void select_config_by_cost(void **s) {
     assert_int_equal(picked(32, nk[i][0], nk[i][1], 4, &h100), MARLIN_TILE_CONFIG_1);
   }
   /* the column kernel at M <= 4 on sm90 with 4-bit weights (select.c
-   * column_grid; H100 M = 1, us, against the MMA configs' choice in the
+   * column_config, column_cluster; H100 M = 1, us, against the MMA configs' choice in the
    * same run): 64 blocks of K = 4096 in clusters of 2 of 8-warp CTAs (7.3
    * against 9.4), of K = 14336 in 16-warp CTAs (14.6 against 16.6); 96 and
    * 128 blocks one 16-warp CTA each (4096 x 6144 8.6 against 10.5, 8192 x
@@ -276,7 +276,7 @@ static void select_cluster_plans(void **s) {
   assert_int_equal(plan_of(1, 57344, 8192, 4, &h100, MARLIN_TILE_CONFIG_0).cluster, 1); /* stripes */
   assert_int_equal(plan_of(1, 6144, 4096, 4, &a10, MARLIN_TILE_CONFIG_0).cluster, 1); /* sm86 */
   /* the column kernel (forced): K cut over a cluster on sm90 only
-   * (select.c column_grid: config 8 always in clusters of 2) */
+   * (select.c column_cluster: config 8 always in clusters of 2) */
   p = plan_of(1, 4096, 4096, 4, &h100, MARLIN_TILE_CONFIG_8);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_8);
   assert_int_equal(p.cluster, 2);
