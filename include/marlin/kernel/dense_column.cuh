@@ -64,7 +64,7 @@ template <class S, class T, int TAG, int THREADS, int STAGES, int CTAS_PER_SM>
 __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marlin_dense_params p) {
   static_assert(TAG >= 800, "the mma.sync kernels need sm80+");
   static_assert(STAGES >= 2, "a ring of at least two slots");
-  constexpr int WARPS = THREADS / 32, WV = S::bits / 4, W64 = S::bits == 4 ? 128 : 256;
+  constexpr int WARPS = THREADS / 32, WV = S::bits / 4, W64 = S::bits == 4 ? 128 : 256, TOK = MARLIN_COLUMN_TOKENS;
   using T2 = typename Vec2<T>::type;
   using Slot = ColumnSlot<S::bits>;
 
@@ -77,7 +77,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
 
   const int kc = p.plan.cluster, rank = blockIdx.x % kc, block = blockIdx.x / kc;
   const int nb = block % p.plan.n_tiles;          // 64-column strip
-  const int m0 = (block / p.plan.n_tiles) * 8;    // first row
+  const int m0 = (block / p.plan.n_tiles) * TOK;  // first row
   const int kb = p.k_pad / 16;                    // k16 rows
   const int cta_per = (kb + kc - 1) / kc, cta_kt0 = min(kb, rank * cta_per), cta_kt1 = min(kb, cta_kt0 + cta_per);
   const int per = (cta_kt1 - cta_kt0 + WARPS - 1) / WARPS;
@@ -93,7 +93,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   // vector of column group `lane`, lanes 8..15 (AWQ) the zero-point word of
   // column group `lane - 8`.
   const int32_t *b_src = B + int64_t(kt0) * b_row_words + nb * W64 + lane * 4 * WV;
-  const int a_row = (lane >> 1) & 7, a_half = lane & 1;
+  const int a_row = (lane >> 1) % TOK, a_half = lane & 1;
   const bool a_row_ok = m0 + a_row < p.m;
   const T *a_src = A + (a_row_ok ? int64_t(m0 + a_row) * p.lda : 0) + kt0 * 16 + a_half * 8;
   uint32_t a_k_lim = a_row_ok ? p.k - a_half * 8 : 0;  // A chunk of row kt is read when 16 kt < a_k_lim
@@ -222,10 +222,10 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   ptx::cp_async_wait<0>();
   __syncthreads();  // the ring becomes the reduction buffer
   float *const red = reinterpret_cast<float *>(smem);
-  const int rows = min(8, p.m - m0);
+  const int rows = min(TOK, p.m - m0);
   {
     const int g = lane >> 2, t2 = 2 * (lane & 3);
-    float *const mine = red + warp * 8 * COLUMN_RED_LD;
+    float *const mine = red + warp * TOK * COLUMN_RED_LD;
 #pragma unroll
     for (int j = 0; j < 4; ++j)
 #pragma unroll
@@ -245,15 +245,15 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   auto warp_sum = [&](int r, int col) {
     float v = 0.f;
 #pragma unroll 4
-    for (int w = 0; w < WARPS; ++w) v += red[(w * 8 + r) * COLUMN_RED_LD + col];
+    for (int w = 0; w < WARPS; ++w) v += red[(w * TOK + r) * COLUMN_RED_LD + col];
     return v;
   };
   if constexpr (TAG >= 900) {
     if (kc > 1) {  // this CTA's sum of the block (row-major, past the warps' buffer); the cluster's sums add
                    // in rank order as a split plan's parts do (stripes.cuh cluster_sum)
-      float *const part = red + WARPS * 8 * COLUMN_RED_LD;
+      float *const part = red + WARPS * TOK * COLUMN_RED_LD;
       for (int i = tid; i < rows * 64; i += THREADS) part[i] = warp_sum(i >> 6, i & 63);
-      cluster_sum<T, 8, 64, THREADS>(p, part, m0, nb * 64, tid);
+      cluster_sum<T, TOK, 64, THREADS>(p, part, m0, nb * 64, tid);
       return;
     }
   }
