@@ -127,7 +127,6 @@ static void select_grid_invariants_sweep(void **s) {
     for (int64_t k = 16; k <= 8192; k += 496) check_plan(1, n, k, 4, &h100);
 }
 
-/* The config the selector picks (and that it succeeds). */
 /* The plan of tile config `config` (-1: the selector's choice), which must succeed. */
 static marlin_dense_plan plan_of(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev,
                                  int config) {
@@ -135,6 +134,7 @@ static marlin_dense_plan plan_of(int64_t m, int64_t n, int64_t k, int bits, cons
   assert_int_equal(marlin_dense_select(m, n, k, bits, 0, dev, config, &p), MARLIN_STATUS_SUCCESS);
   return p;
 }
+/* The config the selector picks (and that it succeeds). */
 static int picked(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev) {
   return plan_of(m, n, k, bits, dev, -1).config;
 }
