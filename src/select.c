@@ -23,8 +23,7 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
  * them, at M = 16 on none; with 8-bit weights on 2 of 8 (geomean 1.58
  * against 1.60); before sm90 (no clusters to cut K) it was not measured.
  * Its grid fills the SMs with 16 warps each where the 64-column blocks
- * allow (column_config, column_cluster), unless its last wave would leave
- * the SMs too idle (column_waves_ok). */
+ * allow (column_config, column_cluster). */
 #ifndef COLUMN_MAX_M /* -DCOLUMN_MAX_M=0 in c_args: the column configs only when forced (A/B runs) */
 #define COLUMN_MAX_M 4
 #endif
@@ -51,23 +50,6 @@ static int64_t column_cluster(int64_t blocks, int64_t ksteps, const marlin_devic
   const int64_t forced = env ? atoi(env) : 0;
   if ((forced == 1 || forced == 2 || forced == 4 || forced == 8) && dev->arch >= 90) kc = forced;
   return kc > 1 && ksteps < kc ? 1 : kc;
-}
-
-/* Whether a column plan's grid wastes too little of the SMs' time in its
- * last wave: one wave, or ceil(waves) <= 1.25 waves (waves = CTAs / the
- * CTAs the SMs hold at once). The MMA configs' stripe plans have no partial
- * last wave, so a column grid that leaves more than a fifth of its SM time
- * idle there goes to them: 4096 x 28672 at M = 1 (config 8, 896 CTAs on 3 x
- * 132 slots, 2.26 waves) ran 30.3 us against 29.2 for the MMA configs, while
- * 8192 x 57344 (1792 CTAs, 4.5 waves) ran 88.8 against 94.7 (H100, fifteenth
- * session). */
-static int column_waves_ok(const marlin_dense_plan *plan, const marlin_device_info *dev) {
-  const marlin_tile_config c = marlin_tile_config_get(plan->config);
-  int64_t per_sm = dev->max_smem / plan->smem_bytes;
-  if (per_sm > c.ctas_per_sm) per_sm = c.ctas_per_sm;
-  if (per_sm < 1) per_sm = 1;
-  const int64_t slots = (int64_t)dev->sms * per_sm;
-  return plan->ctas <= slots || 4 * ceil_div(plan->ctas, slots) * slots <= 5 * (int64_t)plan->ctas;
 }
 
 /* Fills *plan: `ctas` CTAs over the m_tiles x n_tiles tiles of ksteps
@@ -216,11 +198,9 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
   if (forced_config >= 0) return plan_config(m, n, k, bits, act_order_copy, dev, forced_config, plan, &t);
   if (dev->column && dev->arch >= 90 && m <= COLUMN_MAX_M && bits == 4) { /* the column kernel's rule (above) */
     const int config = column_config(ceil_div(n, 64), ceil_div(k, 16), dev);
-    if (plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS) {
-      if (column_waves_ok(plan, dev)) return MARLIN_STATUS_SUCCESS;
-    } else {
-      marlin_clear_error(); /* e.g. too little shared memory: the other configs */
-    }
+    if (plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS)
+      return MARLIN_STATUS_SUCCESS;
+    marlin_clear_error(); /* e.g. too little shared memory: the other configs */
   }
   double best = -1;
   marlin_status first_error = MARLIN_STATUS_SUCCESS;
