@@ -311,7 +311,7 @@ static void gemm_cluster_fixup(void **s) {
     gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 5, 3072, 4096, 128, 0, 0);
   compare_fixups = 0;
 }
-/* The column kernel (each COLUMN config of configs.def forced) at M <= 16,
+/* The column kernel (each COLUMN config of configs.def forced) at M <= 21,
  * ragged in M, N and K, with its K cut over clusters of 1, 2, 4 and 8 CTAs
  * (MARLIN_COLUMN_CLUSTER; sizes past 1 on sm90 only, where they are taken). */
 static void gemm_column(void **s) {
@@ -330,6 +330,7 @@ static void gemm_column(void **s) {
       gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 5, 2048, 1024, 64, 1, 0); /* act-order, whole K */
       if (compiled_here(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16)) /* gemm_case skips the whole test */
         gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 9, 520, 1152, 32, 0, 0);
+      gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 21, 776, 7392 / 4, -1, 0, 0); /* three token blocks */
     }
     unsetenv("MARLIN_COLUMN_CLUSTER");
   }
