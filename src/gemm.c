@@ -109,8 +109,9 @@ static marlin_status prepare(const marlin_gemm_desc *desc, const marlin_gemm_arg
                        "to -Darchs=",
                        marlin_scheme_name(desc->scheme), marlin_dtype_name(desc->act_type),
                        info.arch, marlin_build_config(), info.arch);
-  info.column = !(desc->act_order && !desc->is_k_full);
-  info.wgmma = (*kernel)->arch_specific && (*kernel)->cc == 90 && !(desc->act_order && !desc->is_k_full);
+  const int per_row_groups = desc->act_order && !desc->is_k_full; /* neither the COLUMN nor the WGMMA configs */
+  info.column = !per_row_groups;
+  info.wgmma = (*kernel)->arch_specific && (*kernel)->cc == 90 && !per_row_groups;
   const marlin_scheme_info *si = marlin_scheme_info_get(desc->scheme);
   return marlin_dense_select(desc->m, desc->n, desc->k, si->bits, desc->act_order, &info,
                              options ? options->tile_config : -1, plan);

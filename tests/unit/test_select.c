@@ -28,7 +28,7 @@ static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_d
   const marlin_tile_config c = marlin_tile_config_get(p.config);
   assert_true(p.config >= 0 && p.config < MARLIN_TILE_CONFIG_COUNT);
   assert_true(p.smem_bytes <= dev->max_smem);
-  const int64_t tile_m = c.kind == MARLIN_TILE_COLUMN ? 8 : 16 * c.m_blocks;
+  const int64_t tile_m = c.kind == MARLIN_TILE_COLUMN ? MARLIN_COLUMN_TOKENS : 16 * c.m_blocks;
   assert_int_equal(p.m_tiles, (m + tile_m - 1) / tile_m);
   assert_int_equal(p.n_tiles, ((n + 63) / 64 * 64 + c.n_tile - 1) / c.n_tile);
   assert_int_equal(p.ksteps, ((k + 15) / 16 * 16 + c.k_tile - 1) / c.k_tile);
