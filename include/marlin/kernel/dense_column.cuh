@@ -56,9 +56,8 @@ struct ColumnSlot {
 static_assert(sizeof(ColumnSlot<4>) == 16 * 64 / 2 + 8 * 16 * 2 + 8 * 16 + 8 * 4, "slot layout");
 static_assert(sizeof(ColumnSlot<8>) == 16 * 64 + 8 * 16 * 2 + 8 * 16 + 8 * 4, "slot layout");
 static_assert(MARLIN_COLUMN_TOKENS == 8, "plan.h: a column block is 8 tokens");
-// The reduction buffer: [warp][8 rows][COLUMN_RED_LD floats]; 68, not 64, so
-// that a warp's stores of rows 2t + e (t = 0..3), columns c + g hit distinct banks.
-constexpr int COLUMN_RED_LD = 68;
+// The reduction buffer: [warp][8 rows][COLUMN_RED_LD floats] (plan.h).
+constexpr int COLUMN_RED_LD = MARLIN_COLUMN_RED_LD;
 
 template <class S, class T, int TAG, int THREADS, int STAGES, int CTAS_PER_SM>
 __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marlin_dense_params p) {

@@ -18,6 +18,10 @@ extern "C" {
 /* Tokens (rows of A and C) per block of the column kernel (COLUMN configs,
  * dense_column.cuh), whatever configs.def's m_blocks says. */
 #define MARLIN_COLUMN_TOKENS 8
+/* Floats per row of the column kernel's reduction buffer ([warp][token row]
+ * [this]): 68, not 64, so that a warp's stores of rows 2t + e (t = 0..3),
+ * columns c + g hit distinct banks. */
+#define MARLIN_COLUMN_RED_LD 68
 
 /* Counters of the split-K fix-up at the start of every workspace: one per
  * tile cut between CTAs, indexed by the tile's first CTA, so a grid that cuts
@@ -128,7 +132,7 @@ static inline int32_t marlin_dense_smem_bytes(marlin_tile_config c, int bits) {
   if (c.kind == MARLIN_TILE_COLUMN) { /* dense_column.cuh: a ring of ColumnSlots per warp, or the reduction */
     int32_t slot = 16 * 64 * bits / 8 + MARLIN_COLUMN_TOKENS * 16 * 2 + 8 * 16 + 8 * 4;
     int32_t ring = c.threads / 32 * c.stages * slot;
-    int32_t red = (c.threads / 32 * MARLIN_COLUMN_TOKENS * 68 + MARLIN_COLUMN_TOKENS * 64) * 4;
+    int32_t red = (c.threads / 32 * MARLIN_COLUMN_TOKENS * MARLIN_COLUMN_RED_LD + MARLIN_COLUMN_TOKENS * 64) * 4;
     return ring > red ? ring : red;
   }
   int32_t a_stage = 16 * c.m_blocks * c.k_tile * 2;         /* fp16/bf16 A      */
