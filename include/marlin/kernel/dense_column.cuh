@@ -232,31 +232,32 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
         if (t2 + (e & 1) < rows) mine[(t2 + (e & 1)) * COLUMN_RED_LD + 16 * j + 8 * (e >> 1) + g] = acc[j][e];
   }
   __syncthreads();
-  T *const C = static_cast<T *>(p.c);
-  const T *const bias = static_cast<const T *>(p.bias);
-  auto store = [&](int r, int col, float v) {
-    const int n = nb * 64 + col;
-    if (n < p.n) {
-      if (bias) v += float(bias[n]);
-      C[int64_t(m0 + r) * p.ldc + n] = T(v);
-    }
-  };
-  auto warp_sum = [&](int r, int col) {
-    float v = 0.f;
+  // 4 columns at a time: a float4 of each warp's row (COLUMN_RED_LD * 4
+  // bytes is a multiple of 16), summed in warp order from zero
+  auto warp_sum4 = [&](int r, int c) {
+    float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll 4
-    for (int w = 0; w < WARPS; ++w) v += red[(w * TOK + r) * COLUMN_RED_LD + col];
+    for (int w = 0; w < WARPS; ++w) {
+      const float4 x = *reinterpret_cast<const float4 *>(red + (w * TOK + r) * COLUMN_RED_LD + c);
+      v.x += x.x, v.y += x.y, v.z += x.z, v.w += x.w;
+    }
     return v;
   };
   if constexpr (TAG >= 900) {
     if (kc > 1) {  // this CTA's sum of the block (row-major, past the warps' buffer); the cluster's sums add
                    // in rank order as a split plan's parts do (stripes.cuh cluster_sum)
       float *const part = red + WARPS * TOK * COLUMN_RED_LD;
-      for (int i = tid; i < rows * 64; i += THREADS) part[i] = warp_sum(i >> 6, i & 63);
+      for (int i = tid; i < rows * 16; i += THREADS)
+        *reinterpret_cast<float4 *>(part + 4 * i) = warp_sum4(i >> 4, 4 * (i & 15));
       cluster_sum<T, TOK, 64, THREADS>(p, part, m0, nb * 64, tid);
       return;
     }
   }
-  for (int i = tid; i < rows * 64; i += THREADS) store(i >> 6, i & 63, warp_sum(i >> 6, i & 63));
+  for (int i = tid; i < rows * 16; i += THREADS) {
+    const int r = i >> 4, c = 4 * (i & 15);
+    if (nb * 64 + c < p.n)  // n % 8 == 0: 4 columns are all in or all out
+      store_sum4<T>(p, warp_sum4(r, c), m0 + r, nb * 64 + c);
+  }
 }
 
 }  // namespace marlin
