@@ -20,10 +20,15 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
  * where it beat the MMA configs on 7 of the 8 standard shapes at M = 1
  * (geomean over cuBLAS 2.75 against 2.48; M = 4: 2.65 against 2.46; H100,
  * docs/performance.md, fourteenth session). At M = 8 it won on half of
- * them, at M = 16 on none; with 8-bit weights on 2 of 8 (geomean 1.58
- * against 1.60); before sm90 (no clusters to cut K) it was not measured.
- * Its grid fills the SMs with 16 warps each where the 64-column blocks
- * allow (column_config, column_cluster). */
+ * them, at M = 16 on none; before sm90 (no clusters to cut K) it was not
+ * measured. Its grid fills the SMs with 16 warps each where the 64-column
+ * blocks allow (column_config, column_cluster).
+ * With 8-bit weights it wins only on small layers, at most one 64-column
+ * block per SM and K <= 8192 (H100 M = 1, config 8 without clusters
+ * against the MMA configs: 4096 x 4096 10.1 against 11.7 us, 8192 x 8192
+ * 27.4 against 28.5, 4096 x 6144 13.4 against 13.6; it lost 28672 x 8192,
+ * 87.1 against 84.1; sixteenth session): there, one 8-warp CTA per block
+ * (column_config8). */
 #ifndef COLUMN_MAX_M /* -DCOLUMN_MAX_M=0 in c_args: the column configs only when forced (A/B runs) */
 #define COLUMN_MAX_M 4
 #endif
@@ -44,8 +49,14 @@ static int column_config(int64_t blocks, int64_t ksteps, const marlin_device_inf
   const int sixteen_warps = 2 * blocks <= dev->sms ? ksteps / 2 / 16 >= 16 : blocks <= dev->sms;
   return sixteen_warps ? MARLIN_TILE_CONFIG_7 : MARLIN_TILE_CONFIG_8;
 }
-static int64_t column_cluster(int64_t blocks, int64_t ksteps, const marlin_device_info *dev, marlin_tile_config c) {
-  int64_t kc = dev->arch < 90 ? 1 : c.threads / 32 > 8 && 2 * blocks > dev->sms ? 1 : 2;
+/* 8-bit weights: the column config (8, one CTA per block: column_cluster)
+ * where it wins, else -1 (the MMA configs). */
+static int column_config8(int64_t blocks, int64_t ksteps, const marlin_device_info *dev) {
+  return blocks <= dev->sms && ksteps <= 8192 / 16 ? MARLIN_TILE_CONFIG_8 : -1;
+}
+static int64_t column_cluster(int64_t blocks, int64_t ksteps, int bits, const marlin_device_info *dev,
+                              marlin_tile_config c) {
+  int64_t kc = dev->arch < 90 || bits == 8 ? 1 : c.threads / 32 > 8 && 2 * blocks > dev->sms ? 1 : 2;
   const char *const env = getenv("MARLIN_COLUMN_CLUSTER");
   const int64_t forced = env ? atoi(env) : 0;
   if ((forced == 1 || forced == 2 || forced == 4 || forced == 8) && dev->arch >= 90) kc = forced;
@@ -149,7 +160,7 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
                        (long long)m, (long long)n, (long long)k, (long long)units);
 
   if (c.kind == MARLIN_TILE_COLUMN) { /* one CTA per 8 x 64 output block, its warps splitting K */
-    const int64_t blocks = m_tiles * n_tiles, kc = column_cluster(blocks, ksteps, dev, c);
+    const int64_t blocks = m_tiles * n_tiles, kc = column_cluster(blocks, ksteps, bits, dev, c);
     if (blocks * kc > INT32_MAX)
       return marlin_fail(MARLIN_STATUS_INVALID_VALUE, "m = %lld, n = %lld is too large for the column kernel",
                          (long long)m, (long long)n);
@@ -196,9 +207,10 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
                                   marlin_dense_plan *plan) {
   double t;
   if (forced_config >= 0) return plan_config(m, n, k, bits, act_order_copy, dev, forced_config, plan, &t);
-  if (dev->column && dev->arch >= 90 && m <= COLUMN_MAX_M && bits == 4) { /* the column kernel's rule (above) */
-    const int config = column_config(ceil_div(n, 64), ceil_div(k, 16), dev);
-    if (plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS)
+  if (dev->column && dev->arch >= 90 && m <= COLUMN_MAX_M) { /* the column kernel's rule (above) */
+    const int config = bits == 4 ? column_config(ceil_div(n, 64), ceil_div(k, 16), dev)
+                                 : column_config8(ceil_div(n, 64), ceil_div(k, 16), dev);
+    if (config >= 0 && plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS)
       return MARLIN_STATUS_SUCCESS;
     marlin_clear_error(); /* e.g. too little shared memory: the other configs */
   }

@@ -169,7 +169,24 @@ static void select_config_by_cost(void **s) {
       assert_int_equal(p.ctas, col[i][4]);
     }
   assert_int_equal(picked(5, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_0);
-  assert_int_equal(picked(1, 4096, 4096, 8, &h100), MARLIN_TILE_CONFIG_0); /* 8-bit weights */
+  /* 8-bit weights (select.c column_config8): the column kernel, one 8-warp
+   * CTA per block, on layers of at most one block per SM and K <= 8192
+   * (H100 M = 1: 4096 x 4096 10.1 us against 11.7, 8192 x 8192 27.4
+   * against 28.5); the MMA configs on the others (28672 x 8192: 84.1
+   * against 87.1; 4096 x 28672: 47.3 against 49.4-60.3) and past M = 4 */
+  const int64_t col8[][2] = {{4096, 4096}, {6144, 4096}, {8192, 8192}};
+  for (size_t i = 0; i < sizeof col8 / sizeof *col8; ++i)
+    for (int64_t m = 1; m <= 4; ++m) {
+      p = plan_of(m, col8[i][0], col8[i][1], 8, &h100, -1);
+      assert_int_equal(p.config, MARLIN_TILE_CONFIG_8);
+      assert_int_equal(p.cluster, 1);
+      assert_int_equal(p.ctas, col8[i][0] / 64);
+    }
+  assert_int_equal(picked(1, 8192, 28672, 8, &h100), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(1, 28672, 4096, 8, &h100), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(1, 8192, 8200, 8, &h100), MARLIN_TILE_CONFIG_0); /* K > 8192 */
+  assert_int_equal(picked(1, 8512, 4096, 8, &h100), MARLIN_TILE_CONFIG_0); /* 133 blocks */
+  assert_int_equal(picked(5, 4096, 4096, 8, &h100), MARLIN_TILE_CONFIG_0);
   /* 64 rows: 64 x 256 tiles on a large layer; on 4096 x 4096 they would be cut
    * into 8 parts of 64 KB partials each, so 32 x 128 tiles win there */
   assert_int_equal(picked(64, 8192, 28672, 4, &h100), MARLIN_TILE_CONFIG_2);
@@ -276,12 +293,15 @@ static void select_cluster_plans(void **s) {
   assert_int_equal(plan_of(1, 57344, 8192, 4, &h100, MARLIN_TILE_CONFIG_0).cluster, 1); /* stripes */
   assert_int_equal(plan_of(1, 6144, 4096, 4, &a10, MARLIN_TILE_CONFIG_0).cluster, 1); /* sm86 */
   /* the column kernel (forced): K cut over a cluster on sm90 only
-   * (select.c column_cluster: config 8 always in clusters of 2) */
+   * (select.c column_cluster: config 8 in clusters of 2 with 4-bit weights) */
   p = plan_of(1, 4096, 4096, 4, &h100, MARLIN_TILE_CONFIG_8);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_8);
   assert_int_equal(p.cluster, 2);
   assert_int_equal(p.ctas, 128);
   p = plan_of(1, 4096, 4096, 4, &a10, MARLIN_TILE_CONFIG_8);
+  assert_int_equal(p.cluster, 1);
+  assert_int_equal(p.ctas, 64);
+  p = plan_of(1, 4096, 4096, 8, &h100, MARLIN_TILE_CONFIG_8); /* 8-bit weights: no cluster */
   assert_int_equal(p.cluster, 1);
   assert_int_equal(p.ctas, 64);
   /* the cases of test_gpu.c gemm_cluster_fixup */
