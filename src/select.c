@@ -38,16 +38,23 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
  *    (config 7) if each warp still gets >= 16 k16 rows, else 8-warp CTAs
  *    (config 8);
  *  - at most one block per SM: one 16-warp CTA per block (config 7);
- *  - more: 8-warp CTAs, 3 per SM, in clusters of 2 (config 8).
- * Each choice was the fastest of the four (configs 7, 8; clusters of 1, 2),
- * or within 0.4 us of it, at every standard shape on the H100.
+ *  - up to 4 blocks per SM: 4-warp CTAs, 6 per SM, in clusters of 2
+ *    (config 9; sixteenth session: 8192 x 10240 20.1 us against 22.3 for
+ *    config 8, 4096 x 28672 28.2 against 29.7, the finer CTAs balancing
+ *    the SMs' load);
+ *  - more: 8-warp CTAs, 3 per SM, in clusters of 2 (config 8; 8192 x 57344
+ *    88.8 us against 90.2 for config 9).
+ * Each choice was the fastest of configs 7, 8 with clusters of 1, 2 (and
+ * config 9 with 1, 2, 4, 8), or within 0.4 us of it, at every standard
+ * shape on the H100.
  * column_config is the selector's config; column_cluster the CTAs of a
  * cluster cutting each block's K for a given (or forced) column config
  * (sm90; else 1), MARLIN_COLUMN_CLUSTER=1|2|4|8 overriding it (tests and
  * A/B runs, docs/api.md). */
 static int column_config(int64_t blocks, int64_t ksteps, const marlin_device_info *dev) {
-  const int sixteen_warps = 2 * blocks <= dev->sms ? ksteps / 2 / 16 >= 16 : blocks <= dev->sms;
-  return sixteen_warps ? MARLIN_TILE_CONFIG_7 : MARLIN_TILE_CONFIG_8;
+  if (2 * blocks <= dev->sms) return ksteps / 2 / 16 >= 16 ? MARLIN_TILE_CONFIG_7 : MARLIN_TILE_CONFIG_8;
+  if (blocks <= dev->sms) return MARLIN_TILE_CONFIG_7;
+  return blocks <= 4 * dev->sms ? MARLIN_TILE_CONFIG_9 : MARLIN_TILE_CONFIG_8;
 }
 /* 8-bit weights: the column config (8, one CTA per block: column_cluster)
  * where it wins, else -1 (the MMA configs). */

@@ -160,7 +160,7 @@ static void select_config_by_cost(void **s) {
    * (8192 x 57344 88.5 against 94.4) */
   const int64_t col[][5] = {{4096, 4096, MARLIN_TILE_CONFIG_8, 2, 128},   {4096, 14336, MARLIN_TILE_CONFIG_7, 2, 128},
                             {6144, 4096, MARLIN_TILE_CONFIG_7, 1, 96},    {8192, 8192, MARLIN_TILE_CONFIG_7, 1, 128},
-                            {57344, 8192, MARLIN_TILE_CONFIG_8, 2, 1792}, {10240, 8192, MARLIN_TILE_CONFIG_8, 2, 320}};
+                            {57344, 8192, MARLIN_TILE_CONFIG_8, 2, 1792}, {10240, 8192, MARLIN_TILE_CONFIG_9, 2, 320}, {28672, 4096, MARLIN_TILE_CONFIG_9, 2, 896}};
   for (size_t i = 0; i < sizeof col / sizeof *col; ++i)
     for (int64_t m = 1; m <= 4; ++m) {
       p = plan_of(m, col[i][0], col[i][1], 4, &h100_wgmma, -1);
