@@ -21,8 +21,8 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
  * (geomean over cuBLAS 2.75 against 2.48; M = 4: 2.65 against 2.46; H100,
  * docs/performance.md, fourteenth session). At M = 8 it won on half of
  * them, at M = 16 on none; before sm90 (no clusters to cut K) it was not
- * measured. Its grid fills the SMs with 16 warps each where the 64-column
- * blocks allow (column_config, column_cluster).
+ * measured. Its grid is chosen by the number of 64-column blocks against
+ * the SMs (column_config, column_cluster).
  * With 8-bit weights it wins only on small layers, at most one 64-column
  * block per SM and K <= 8192 (H100 M = 1, config 8 without clusters
  * against the MMA configs: 4096 x 4096 10.1 against 11.7 us, 8192 x 8192

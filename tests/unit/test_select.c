@@ -156,11 +156,14 @@ static void select_config_by_cost(void **s) {
    * same run): 64 blocks of K = 4096 in clusters of 2 of 8-warp CTAs (7.3
    * against 9.4), of K = 14336 in 16-warp CTAs (14.6 against 16.6); 96 and
    * 128 blocks one 16-warp CTA each (4096 x 6144 8.6 against 10.5, 8192 x
-   * 8192 15.6 against 17.8); more blocks 8-warp CTAs in clusters of 2
-   * (8192 x 57344 88.5 against 94.4) */
+   * 8192 15.6 against 17.8); up to 4 blocks per SM 4-warp CTAs in clusters
+   * of 2 (8192 x 10240 20.1 against 22.3 for 8-warp CTAs, 4096 x 28672 28.2
+   * against 29.7); more blocks 8-warp CTAs in clusters of 2 (8192 x 57344
+   * 88.5 against 94.4) */
   const int64_t col[][5] = {{4096, 4096, MARLIN_TILE_CONFIG_8, 2, 128},   {4096, 14336, MARLIN_TILE_CONFIG_7, 2, 128},
                             {6144, 4096, MARLIN_TILE_CONFIG_7, 1, 96},    {8192, 8192, MARLIN_TILE_CONFIG_7, 1, 128},
-                            {57344, 8192, MARLIN_TILE_CONFIG_8, 2, 1792}, {10240, 8192, MARLIN_TILE_CONFIG_9, 2, 320}, {28672, 4096, MARLIN_TILE_CONFIG_9, 2, 896}};
+                            {57344, 8192, MARLIN_TILE_CONFIG_8, 2, 1792}, {10240, 8192, MARLIN_TILE_CONFIG_9, 2, 320},
+                            {28672, 4096, MARLIN_TILE_CONFIG_9, 2, 896}};
   for (size_t i = 0; i < sizeof col / sizeof *col; ++i)
     for (int64_t m = 1; m <= 4; ++m) {
       p = plan_of(m, col[i][0], col[i][1], 4, &h100_wgmma, -1);
