@@ -52,9 +52,9 @@ struct ColumnSlot {
   uint4 s[8];                // scales of columns c + 8t (t = 0..7) at [c]
   uint32_t z[8];             // AWQ zero points of the same columns at [c]
 };
-// marlin_dense_smem_bytes() (plan.h) restates these sizes.
-static_assert(sizeof(ColumnSlot<4>) == 16 * 64 / 2 + 8 * 16 * 2 + 8 * 16 + 8 * 4, "slot layout");
-static_assert(sizeof(ColumnSlot<8>) == 16 * 64 + 8 * 16 * 2 + 8 * 16 + 8 * 4, "slot layout");
+// marlin_dense_smem_bytes() (plan.h) sizes the ring with MARLIN_COLUMN_SLOT_BYTES.
+static_assert(sizeof(ColumnSlot<4>) == MARLIN_COLUMN_SLOT_BYTES(4), "plan.h: slot layout");
+static_assert(sizeof(ColumnSlot<8>) == MARLIN_COLUMN_SLOT_BYTES(8), "plan.h: slot layout");
 static_assert(MARLIN_COLUMN_TOKENS == 8, "plan.h: a column block is 8 tokens");
 // The reduction buffer: [warp][8 rows][COLUMN_RED_LD floats] (plan.h).
 constexpr int COLUMN_RED_LD = MARLIN_COLUMN_RED_LD;
