@@ -113,7 +113,8 @@ static marlin_status prepare(const marlin_gemm_desc *desc, const marlin_gemm_arg
   info.column = !per_row_groups;
   info.wgmma = (*kernel)->arch_specific && (*kernel)->cc == 90 && !per_row_groups;
   const marlin_scheme_info *si = marlin_scheme_info_get(desc->scheme);
-  return marlin_dense_select(desc->m, desc->n, desc->k, si->bits, desc->act_order, &info,
+  return marlin_dense_select(desc->m, desc->n, desc->k, si->bits, si->zero != MARLIN_ZERO_NONE,
+                             desc->act_order, &info,
                              options ? options->tile_config : -1, plan);
 }
 

@@ -44,6 +44,10 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
  *    the SMs' load);
  *  - more: 8-warp CTAs, 3 per SM, in clusters of 2 (config 8; 8192 x 57344
  *    88.8 us against 90.2 for config 9).
+ * With zero points (AWQ) config 9 stops at 2 blocks per SM: on 4096 x 28672
+ * (3.4 per SM) awq4 took 31.2 us on it against 29.7-29.9 on config 8,
+ * while on 8192 x 10240 (1.2 per SM) it gained like gptq4 (24.1 -> 22.8;
+ * sixteenth session).
  * Each choice was the fastest of configs 7, 8 with clusters of 1, 2 (and
  * config 9 with 1, 2, 4, 8), or within 0.4 us of it, at every standard
  * shape on the H100.
@@ -51,10 +55,10 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
  * cluster cutting each block's K for a given (or forced) column config
  * (sm90; else 1), MARLIN_COLUMN_CLUSTER=1|2|4|8 overriding it (tests and
  * A/B runs, docs/api.md). */
-static int column_config(int64_t blocks, int64_t ksteps, const marlin_device_info *dev) {
+static int column_config(int64_t blocks, int64_t ksteps, int zeros, const marlin_device_info *dev) {
   if (2 * blocks <= dev->sms) return ksteps / 2 / 16 >= 16 ? MARLIN_TILE_CONFIG_7 : MARLIN_TILE_CONFIG_8;
   if (blocks <= dev->sms) return MARLIN_TILE_CONFIG_7;
-  return blocks <= 4 * dev->sms ? MARLIN_TILE_CONFIG_9 : MARLIN_TILE_CONFIG_8;
+  return blocks <= (zeros ? 2 : 4) * dev->sms ? MARLIN_TILE_CONFIG_9 : MARLIN_TILE_CONFIG_8;
 }
 /* 8-bit weights: the column config (8, one CTA per block: column_cluster)
  * where it wins, else -1 (the MMA configs). */
@@ -209,13 +213,13 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
   return MARLIN_STATUS_SUCCESS;
 }
 
-marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
+marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int zeros, int act_order_copy,
                                   const marlin_device_info *dev, int forced_config,
                                   marlin_dense_plan *plan) {
   double t;
   if (forced_config >= 0) return plan_config(m, n, k, bits, act_order_copy, dev, forced_config, plan, &t);
   if (dev->column && dev->arch >= 90 && m <= COLUMN_MAX_M) { /* the column kernel's rule (above) */
-    const int config = bits == 4 ? column_config(ceil_div(n, 64), ceil_div(k, 16), dev)
+    const int config = bits == 4 ? column_config(ceil_div(n, 64), ceil_div(k, 16), zeros, dev)
                                  : column_config8(ceil_div(n, 64), ceil_div(k, 16), dev);
     if (config >= 0 && plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS)
       return MARLIN_STATUS_SUCCESS;

@@ -21,13 +21,14 @@ typedef struct marlin_device_info {
 
 /* Chooses the tile config (the one with the lowest estimated time among the
  * MMA configs, and the WGMMA ones when dev->wgmma; forced_config >= 0 forces one), the K split and the workspace layout for an
- * m x n x k problem with bits-wide weights. act_order_copy: room for a
+ * m x n x k problem with bits-wide weights, with zero points when zeros is
+ * non-zero (AWQ, HQQ: the column rule differs). act_order_copy: room for a
  * permuted copy of A (m x k 16-bit) is reserved. Fails with
  * MARLIN_STATUS_INVALID_VALUE if the forced config (or, unforced, every
  * config) does not fit the device's shared memory or the problem is too
  * large for the 32-bit stripe arithmetic, or a forced WGMMA config without
  * dev->wgmma. */
-marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
+marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int zeros, int act_order_copy,
                                   const marlin_device_info *dev, int forced_config,
                                   marlin_dense_plan *plan);
 

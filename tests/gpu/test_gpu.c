@@ -336,6 +336,14 @@ static void gemm_column(void **s) {
   }
   forced_config = -1;
 }
+/* 8-bit weights at M <= 4 on a layer of few 64-column blocks: on sm90 the
+ * selector takes the column kernel (select.c column_config8), unforced;
+ * ragged in N (17 blocks, the last half full) and M. */
+static void gemm_gptq8_fp16_column_selected(void **s) {
+  (void)s;
+  gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 3, 1032, 2048, 128, 0, 0);
+  gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 1, 1024, 4096, -1, 0, 0);
+}
 static void gemm_awq4_fp16_large_m(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 300, 1024, 768, 64, 0, 0); }
 
 int main(int argc, char **argv) {
@@ -348,6 +356,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(gemm_gptq4_fp16),        cmocka_unit_test(gemm_gptq4_bf16_ragged),
       cmocka_unit_test(gemm_gptq4_act_order),   cmocka_unit_test(gemm_gptq4_act_order_shard),
       cmocka_unit_test(gemm_gptq8_bf16_act_order_shard), cmocka_unit_test(gemm_gptq8_fp16),
+      cmocka_unit_test(gemm_gptq8_fp16_column_selected),
       cmocka_unit_test(gemm_awq4_bf16),         cmocka_unit_test(gemm_awq4_fp16_large_m),
       cmocka_unit_test(gemm_every_config),      cmocka_unit_test(gemm_shared_workspace),
       cmocka_unit_test(gemm_cluster_fixup),     cmocka_unit_test(gemm_column),

@@ -24,7 +24,7 @@ static int64_t begin_of(const marlin_dense_plan *p, int64_t i) {
 
 static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev) {
   marlin_dense_plan p;
-  assert_int_equal(marlin_dense_select(m, n, k, bits, 0, dev, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_dense_select(m, n, k, bits, 0, 0, dev, -1, &p), MARLIN_STATUS_SUCCESS);
   const marlin_tile_config c = marlin_tile_config_get(p.config);
   assert_true(p.config >= 0 && p.config < MARLIN_TILE_CONFIG_COUNT);
   assert_true(p.smem_bytes <= dev->max_smem);
@@ -131,7 +131,7 @@ static void select_grid_invariants_sweep(void **s) {
 static marlin_dense_plan plan_of(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev,
                                  int config) {
   marlin_dense_plan p;
-  assert_int_equal(marlin_dense_select(m, n, k, bits, 0, dev, config, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_dense_select(m, n, k, bits, 0, 0, dev, config, &p), MARLIN_STATUS_SUCCESS);
   return p;
 }
 /* The config the selector picks (and that it succeeds). */
@@ -172,6 +172,18 @@ static void select_config_by_cost(void **s) {
       assert_int_equal(p.ctas, col[i][4]);
     }
   assert_int_equal(picked(5, 4096, 4096, 4, &h100), MARLIN_TILE_CONFIG_0);
+  /* with zero points (AWQ) 4-warp CTAs only up to 2 blocks per SM: 4096 x
+   * 28672 stays on 8-warp CTAs (awq4 29.7-29.9 us against 31.2), 8192 x
+   * 10240 takes them (22.8 against 24.1) */
+  for (int64_t m = 1; m <= 4; ++m) {
+    assert_int_equal(marlin_dense_select(m, 28672, 4096, 4, 1, 0, &h100_wgmma, -1, &p), MARLIN_STATUS_SUCCESS);
+    assert_int_equal(p.config, MARLIN_TILE_CONFIG_8);
+    assert_int_equal(p.cluster, 2);
+    assert_int_equal(marlin_dense_select(m, 10240, 8192, 4, 1, 0, &h100_wgmma, -1, &p), MARLIN_STATUS_SUCCESS);
+    assert_int_equal(p.config, MARLIN_TILE_CONFIG_9);
+    assert_int_equal(marlin_dense_select(m, 57344, 8192, 4, 1, 0, &h100_wgmma, -1, &p), MARLIN_STATUS_SUCCESS);
+    assert_int_equal(p.config, MARLIN_TILE_CONFIG_8);
+  }
   /* 8-bit weights (select.c column_config8): the column kernel, one 8-warp
    * CTA per block, on layers of at most one block per SM and K <= 8192
    * (H100 M = 1: 4096 x 4096 10.1 us against 11.7, 8192 x 8192 27.4
@@ -232,12 +244,12 @@ static void select_config_by_cost(void **s) {
   /* 8-bit weights: the WGMMA rows fit with one stage less, and are taken */
   assert_int_equal(marlin_tile_stages(marlin_tile_config_get(MARLIN_TILE_CONFIG_3), 8),
                    marlin_tile_config_get(MARLIN_TILE_CONFIG_3).stages - 1);
-  assert_int_equal(marlin_dense_select(128, 8192, 28672, 8, 0, &h100_wgmma, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_dense_select(128, 8192, 28672, 8, 0, 0, &h100_wgmma, -1, &p), MARLIN_STATUS_SUCCESS);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_3);
   assert_true(p.smem_bytes <= 227 * 1024);
   /* only the 16-row tile fits this shared memory: it is chosen, not an error */
   const marlin_device_info small_smem = {132, 60 * 1024, 80, 0, 1};
-  assert_int_equal(marlin_dense_select(64, 4096, 4096, 4, 0, &small_smem, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_dense_select(64, 4096, 4096, 4, 0, 0, &small_smem, -1, &p), MARLIN_STATUS_SUCCESS);
   assert_int_equal(p.config, MARLIN_TILE_CONFIG_0);
 }
 
@@ -245,29 +257,29 @@ static void select_forced_config(void **s) {
   (void)s;
   marlin_dense_plan p;
   for (int c = 0; c < MARLIN_TILE_CONFIG_COUNT; ++c) {
-    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &h100_wgmma, c, &p), MARLIN_STATUS_SUCCESS);
+    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, 0, &h100_wgmma, c, &p), MARLIN_STATUS_SUCCESS);
     assert_int_equal(p.config, c);
     /* a WGMMA config without an sm_90a kernel: refused with a message */
     const int wgmma = marlin_tile_config_get(c).kind == MARLIN_TILE_WGMMA;
-    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &h100, c, &p),
+    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, 0, &h100, c, &p),
                      wgmma ? MARLIN_STATUS_INVALID_VALUE : MARLIN_STATUS_SUCCESS);
     if (wgmma) assert_non_null(strstr(marlin_last_error(), "90a"));
     /* a COLUMN config for act-order on a K shard (per-row groups): refused */
     const marlin_device_info shard = {132, 227 * 1024, 90, 0, 0};
     const int column = marlin_tile_config_get(c).kind == MARLIN_TILE_COLUMN;
-    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &shard, c, &p),
+    assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, 0, &shard, c, &p),
                      column || wgmma ? MARLIN_STATUS_INVALID_VALUE : MARLIN_STATUS_SUCCESS);
     if (column) assert_non_null(strstr(marlin_last_error(), "K shard"));
   }
   const marlin_device_info no_smem = {132, 1024, 90, 1, 1};
-  assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, &no_smem, -1, &p), MARLIN_STATUS_INVALID_VALUE);
+  assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, 0, &no_smem, -1, &p), MARLIN_STATUS_INVALID_VALUE);
 }
 
 static void select_act_order_copy(void **s) {
   (void)s;
   marlin_dense_plan a, b;
-  marlin_dense_select(100, 1024, 1000, 4, 0, &h100, -1, &a);
-  marlin_dense_select(100, 1024, 1000, 4, 1, &h100, -1, &b);
+  marlin_dense_select(100, 1024, 1000, 4, 0, 0, &h100, -1, &a);
+  marlin_dense_select(100, 1024, 1000, 4, 0, 1, &h100, -1, &b);
   assert_int_equal(a.workspace_bytes, a.ws_a_perm);
   assert_true(b.workspace_bytes >= b.ws_a_perm + (size_t)100 * 1000 * 2);
 }
@@ -277,10 +289,10 @@ static void select_act_order_copy(void **s) {
 static void select_too_large(void **s) {
   (void)s;
   marlin_dense_plan p;
-  assert_int_equal(marlin_dense_select(65536, 1 << 20, 1 << 20, 4, 0, &h100, -1, &p),
+  assert_int_equal(marlin_dense_select(65536, 1 << 20, 1 << 20, 4, 0, 0, &h100, -1, &p),
                    MARLIN_STATUS_INVALID_VALUE);
   assert_non_null(strstr(marlin_last_error(), "too large"));
-  assert_int_equal(marlin_dense_select(65536, 57344, 28672, 4, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
+  assert_int_equal(marlin_dense_select(65536, 57344, 28672, 4, 0, 0, &h100, -1, &p), MARLIN_STATUS_SUCCESS);
 }
 
 /* Which plans may sum their parts in clusters: split plans of the mma.sync
