@@ -11,11 +11,13 @@
 //     mma.sync kernel; tile = TM tokens x NT columns; warp-specialized, one
 //     CTA per SM:
 //     - warpgroup 0, the producer (64 registers per thread after
-//       setmaxnreg), copies each stage by cp.async: weights, scales and zero
-//       points as in dense.cuh (stage.cuh), activations into 128-byte-
-//       swizzled K-major rows; it publishes a stage on its full mbarrier
-//       once its copies have landed (cp.async.wait_group + proxy fence),
-//       keeping LAG = STAGES - 2 later stages in flight;
+//       setmaxnreg), copies each stage: 8-bit weights as one bulk copy per
+//       k16 row (the copy engine, counted on the stage's full mbarrier),
+//       4-bit weights, scales and zero points by cp.async as in dense.cuh
+//       (stage.cuh), activations by cp.async into 128-byte-swizzled K-major
+//       rows; each producer thread arrives on the full mbarrier once its
+//       cp.async copies have landed (cp.async.wait_group + proxy fence), keeping
+//       LAG = STAGES - 2 later stages in flight;
 //     - warpgroups 1 .. WGS, the consumers (the registers the producer gave
 //       up), each own NT / WGS columns: per stage they wait on the full
 //       barrier, dequantize the stage's k16 blocks into registers, issue
@@ -163,6 +165,12 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     const int a_k_end = p.k - a_ch * 8;  // k0 < a_k_end: the chunk is inside K
     const int64_t a_row_step = int64_t(A_ROWS) * p.lda;
 
+    [[maybe_unused]] uint32_t sB0 = 0;  // the bulk copies' destination (8-bit weights)
+    if constexpr (S::bits == 8) {
+      sB0 = wgmma::smem_u32(sB);
+      ptx::opaque(sB0);
+    }
+
     int slot = 0;
     uint32_t phase = 0;
     for (int u = u_begin; u < u_end;) {
@@ -176,8 +184,17 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
         wgmma::mbar_wait(empty0 + 8 * slot, phase ^ 1);  // the consumers are done with this slot's last use
         const int k0 = step * KT;
         // weights, scales and zero points in the layout of dense.cuh's stages
-        // (stage.cuh; the producer warpgroup is threads 0 .. 127)
-        copy_stage_weights<S::bits, G::KB, NT, PRODUCERS>(p, sB + slot * G::B_STAGE, k0, n0);
+        // (stage.cuh; the producer warpgroup is threads 0 .. 127). 8-bit
+        // weights as bulk copies by warp 0's first KB lanes, completing on
+        // the slot's full barrier: on the H100 that made gptq8 M = 32 / 128
+        // 1.34 / 0.97 -> 1.37 / 1.08, but gptq4 M = 32 / 64 / 128 1.94 /
+        // 1.56 / 1.23 -> 1.89 / 1.50 / 1.19 (same run; seventeenth session,
+        // docs/performance.md), so 4-bit weights keep cp.async
+        if constexpr (S::bits == 8) {
+          if (tid < 32) bulk_stage_weights<S::bits, G::KB, NT>(p, sB0 + slot * G::B_STAGE, k0, n0, full0 + 8 * slot, tid);
+        } else {
+          copy_stage_weights<S::bits, G::KB, NT, PRODUCERS>(p, sB + slot * G::B_STAGE, k0, n0);
+        }
         copy_stage_scales<T, S::has_zero, NT>(p, reinterpret_cast<T *>(sS + slot * G::S_STAGE),
                                               reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE), k0, n0, gshift,
                                               num_groups, srows);

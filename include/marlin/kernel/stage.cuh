@@ -7,6 +7,7 @@
 
 #include "marlin/kernel/plan.h"
 #include "marlin/kernel/ptx.cuh"
+#include "marlin/kernel/wgmma.cuh"
 
 namespace marlin {
 
@@ -39,6 +40,30 @@ __device__ __forceinline__ void copy_stage_weights(const marlin_dense_params &p,
     const bool ok = grow < p.k_pad / 16 && nb < p.n_pad / 64;
     const int32_t *src = B + grow * b_row_words + (n0 / 64) * W64 + cc * 4;
     ptx::cp_async16(dB + c * 16, ok ? src : B, ok);
+  }
+}
+
+// The same weights as bulk copies (sm_90, the wgmma kernel's producer):
+// lane kb < KB of the calling warp copies k16 row kb, a contiguous run of
+// the tile's packed words in global memory as in shared memory, and adds
+// its bytes to the stage's full barrier `bar` (wgmma.cuh bulk_copy). Rows
+// past K and 64-column blocks past Np are not copied: the slot keeps what
+// it held (finite codes whatever the bits, which meet zero-filled
+// activations or scales, as the zero-filled rows of copy_stage_weights do).
+template <int BITS, int KB, int NT>
+__device__ __forceinline__ void bulk_stage_weights(const marlin_dense_params &p, uint32_t dB, int k0, int n0,
+                                                   uint32_t bar, int lane) {
+  constexpr int W64 = BITS == 4 ? 128 : 256;  // packed words per 64 columns of a k16 row
+  constexpr int ROW_BYTES = NT / 64 * W64 * 4;
+  static_assert(KB <= 32, "one lane per k16 row of the stage");
+  const int grow = k0 / 16 + lane;
+  const int blocks = min(NT / 64, p.n_pad / 64 - n0 / 64);
+  if (lane < KB && grow < p.k_pad / 16) {
+    const uint32_t bytes = uint32_t(blocks) * W64 * 4;
+    const int32_t *const src =
+        static_cast<const int32_t *>(p.b) + grow * (int64_t(BITS == 4 ? 2 : 4) * p.n_pad) + (n0 / 64) * W64;
+    wgmma::mbar_expect_tx(bar, bytes);
+    wgmma::bulk_copy(dB + lane * ROW_BYTES, src, bytes, bar);
   }
 }
 

@@ -140,6 +140,22 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
       : "memory");
 }
 
+// Bulk copies (the copy engine, no per-thread chunks; sm_90): `bytes`
+// (a multiple of 16, both addresses 16-byte aligned) from global memory to
+// this CTA's shared memory, counted as transactions on `bar`, whose current
+// phase then completes only when they have landed; expect_tx adds them to
+// what the phase waits for and must come, in some thread, before that
+// thread's own arrival. The copied bytes are visible to the threads that
+// saw the phase complete (mbar_wait).
+__device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
+  asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void bulk_copy(uint32_t dst, const void *src, uint32_t bytes, uint32_t bar) {
+  asm volatile("cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(dst),
+               "l"(src), "r"(bytes), "r"(bar)
+               : "memory");
+}
+
 // Per-thread register budget of the calling warpgroup (multiple of 8, 24..256).
 template <int N>
 __device__ __forceinline__ void regs_dec() {
