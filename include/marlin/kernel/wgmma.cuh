@@ -140,13 +140,13 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
       : "memory");
 }
 
-// Bulk copies (the copy engine, no per-thread chunks; sm_90): `bytes`
-// (a multiple of 16, both addresses 16-byte aligned) from global memory to
-// this CTA's shared memory, counted as transactions on `bar`, whose current
-// phase then completes only when they have landed; expect_tx adds them to
-// what the phase waits for and must come, in some thread, before that
-// thread's own arrival. The copied bytes are visible to the threads that
-// saw the phase complete (mbar_wait).
+// Bulk copies (the copy engine, no per-thread chunks; sm_90): bulk_copy
+// moves `bytes` (a multiple of 16, both addresses 16-byte aligned) from
+// global memory to this CTA's shared memory and counts them as
+// transactions on `bar`; mbar_expect_tx adds them to what the barrier's
+// current phase waits for. A thread calls expect_tx before its own arrival
+// on the barrier, so the phase cannot complete without the bytes. They are
+// visible to the threads that saw the phase complete (mbar_wait).
 __device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
   asm volatile("mbarrier.expect_tx.relaxed.cta.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
 }
