@@ -127,12 +127,17 @@ static void select_grid_invariants_sweep(void **s) {
     for (int64_t k = 16; k <= 8192; k += 496) check_plan(1, n, k, 4, &h100);
 }
 
-/* The plan of tile config `config` (-1: the selector's choice), which must succeed. */
+/* The plan of tile config `config` (-1: the selector's choice) for weights
+ * with (zeros) or without zero points, which must succeed. */
+static marlin_dense_plan plan_of_scheme(int64_t m, int64_t n, int64_t k, int bits, int zeros,
+                                        const marlin_device_info *dev, int config) {
+  marlin_dense_plan p;
+  assert_int_equal(marlin_dense_select(m, n, k, bits, zeros, 0, dev, config, &p), MARLIN_STATUS_SUCCESS);
+  return p;
+}
 static marlin_dense_plan plan_of(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev,
                                  int config) {
-  marlin_dense_plan p;
-  assert_int_equal(marlin_dense_select(m, n, k, bits, 0, 0, dev, config, &p), MARLIN_STATUS_SUCCESS);
-  return p;
+  return plan_of_scheme(m, n, k, bits, 0, dev, config);
 }
 /* The config the selector picks (and that it succeeds). */
 static int picked(int64_t m, int64_t n, int64_t k, int bits, const marlin_device_info *dev) {
@@ -176,13 +181,11 @@ static void select_config_by_cost(void **s) {
    * 28672 stays on 8-warp CTAs (awq4 29.7-29.9 us against 31.2), 8192 x
    * 10240 takes them (22.8 against 24.1) */
   for (int64_t m = 1; m <= 4; ++m) {
-    assert_int_equal(marlin_dense_select(m, 28672, 4096, 4, 1, 0, &h100_wgmma, -1, &p), MARLIN_STATUS_SUCCESS);
+    p = plan_of_scheme(m, 28672, 4096, 4, 1, &h100_wgmma, -1);
     assert_int_equal(p.config, MARLIN_TILE_CONFIG_8);
     assert_int_equal(p.cluster, 2);
-    assert_int_equal(marlin_dense_select(m, 10240, 8192, 4, 1, 0, &h100_wgmma, -1, &p), MARLIN_STATUS_SUCCESS);
-    assert_int_equal(p.config, MARLIN_TILE_CONFIG_9);
-    assert_int_equal(marlin_dense_select(m, 57344, 8192, 4, 1, 0, &h100_wgmma, -1, &p), MARLIN_STATUS_SUCCESS);
-    assert_int_equal(p.config, MARLIN_TILE_CONFIG_8);
+    assert_int_equal(plan_of_scheme(m, 10240, 8192, 4, 1, &h100_wgmma, -1).config, MARLIN_TILE_CONFIG_9);
+    assert_int_equal(plan_of_scheme(m, 57344, 8192, 4, 1, &h100_wgmma, -1).config, MARLIN_TILE_CONFIG_8);
   }
   /* 8-bit weights (select.c column_config8): the column kernel, one 8-warp
    * CTA per block, on layers of at most one block per SM and K <= 8192

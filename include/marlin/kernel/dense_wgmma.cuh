@@ -165,8 +165,14 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     const int a_k_end = p.k - a_ch * 8;  // k0 < a_k_end: the chunk is inside K
     const int64_t a_row_step = int64_t(A_ROWS) * p.lda;
 
-    [[maybe_unused]] uint32_t sB0 = 0;  // the bulk copies' destination (8-bit weights)
-    if constexpr (S::bits == 8) {
+    // 8-bit weights as bulk copies by warp 0's first KB lanes, completing on
+    // the slot's full barrier: on the H100 that made gptq8 M = 32 / 128
+    // 1.34 / 0.97 -> 1.37 / 1.08, but gptq4 M = 32 / 64 / 128 1.94 / 1.56 /
+    // 1.23 -> 1.89 / 1.50 / 1.19 (same run; seventeenth session,
+    // docs/performance.md), so 4-bit weights keep cp.async
+    constexpr bool BULK_WEIGHTS = S::bits == 8;
+    [[maybe_unused]] uint32_t sB0 = 0;  // the bulk copies' destination
+    if constexpr (BULK_WEIGHTS) {
       sB0 = wgmma::smem_u32(sB);
       ptx::opaque(sB0);
     }
@@ -184,13 +190,8 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
         wgmma::mbar_wait(empty0 + 8 * slot, phase ^ 1);  // the consumers are done with this slot's last use
         const int k0 = step * KT;
         // weights, scales and zero points in the layout of dense.cuh's stages
-        // (stage.cuh; the producer warpgroup is threads 0 .. 127). 8-bit
-        // weights as bulk copies by warp 0's first KB lanes, completing on
-        // the slot's full barrier: on the H100 that made gptq8 M = 32 / 128
-        // 1.34 / 0.97 -> 1.37 / 1.08, but gptq4 M = 32 / 64 / 128 1.94 /
-        // 1.56 / 1.23 -> 1.89 / 1.50 / 1.19 (same run; seventeenth session,
-        // docs/performance.md), so 4-bit weights keep cp.async
-        if constexpr (S::bits == 8) {
+        // (stage.cuh; the producer warpgroup is threads 0 .. 127)
+        if constexpr (BULK_WEIGHTS) {
           if (tid < 32) bulk_stage_weights<S::bits, G::KB, NT>(p, sB0 + slot * G::B_STAGE, k0, n0, full0 + 8 * slot, tid);
         } else {
           copy_stage_weights<S::bits, G::KB, NT, PRODUCERS>(p, sB + slot * G::B_STAGE, k0, n0);

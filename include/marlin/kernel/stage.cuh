@@ -23,14 +23,23 @@ __device__ __forceinline__ int stage_scale_row(int gshift, int kb) {
   return gshift >= LOG2_KT ? 0 : (kb * 16) >> gshift;
 }
 
+// The packed weights (docs/layout.md): words per 64 columns of a k16 row,
+// and words from one k16 row to the next.
+template <int BITS>
+constexpr int kPackedWords64 = BITS == 4 ? 128 : 256;
+template <int BITS>
+__device__ __forceinline__ int64_t packed_row_words(const marlin_dense_params &p) {
+  return int64_t(kPackedWords64<BITS> / 64) * p.n_pad;
+}
+
 // The stage's KB k16 rows of packed weights from k row k0, columns from n0.
 template <int BITS, int KB, int NT, int THREADS>
 __device__ __forceinline__ void copy_stage_weights(const marlin_dense_params &p, uint8_t *dB, int k0, int n0) {
-  constexpr int W64 = BITS == 4 ? 128 : 256;  // packed words per 64 columns of a k16 row
+  constexpr int W64 = kPackedWords64<BITS>;
   constexpr int ROW_CHUNKS = NT / 64 * W64 / 4;
   static_assert(KB * ROW_CHUNKS % THREADS == 0, "weight chunks must split evenly over threads");
   const int32_t *const B = static_cast<const int32_t *>(p.b);
-  const int64_t b_row_words = int64_t(BITS == 4 ? 2 : 4) * p.n_pad;
+  const int64_t b_row_words = packed_row_words<BITS>(p);
   const int tid = threadIdx.x;
 #pragma unroll
   for (int i = 0; i < KB * ROW_CHUNKS / THREADS; ++i) {
@@ -53,7 +62,7 @@ __device__ __forceinline__ void copy_stage_weights(const marlin_dense_params &p,
 template <int BITS, int KB, int NT>
 __device__ __forceinline__ void bulk_stage_weights(const marlin_dense_params &p, uint32_t dB, int k0, int n0,
                                                    uint32_t bar, int lane) {
-  constexpr int W64 = BITS == 4 ? 128 : 256;  // packed words per 64 columns of a k16 row
+  constexpr int W64 = kPackedWords64<BITS>;
   constexpr int ROW_BYTES = NT / 64 * W64 * 4;
   static_assert(KB <= 32, "one lane per k16 row of the stage");
   const int grow = k0 / 16 + lane;
@@ -61,7 +70,7 @@ __device__ __forceinline__ void bulk_stage_weights(const marlin_dense_params &p,
   if (lane < KB && grow < p.k_pad / 16) {
     const uint32_t bytes = uint32_t(blocks) * W64 * 4;
     const int32_t *const src =
-        static_cast<const int32_t *>(p.b) + grow * (int64_t(BITS == 4 ? 2 : 4) * p.n_pad) + (n0 / 64) * W64;
+        static_cast<const int32_t *>(p.b) + grow * packed_row_words<BITS>(p) + (n0 / 64) * W64;
     wgmma::mbar_expect_tx(bar, bytes);
     wgmma::bulk_copy(dB + lane * ROW_BYTES, src, bytes, bar);
   }
