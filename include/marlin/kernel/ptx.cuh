@@ -169,6 +169,19 @@ __device__ __forceinline__ int atom_add_acq_rel_gpu(int *p, int v) {
   return old;
 }
 
+// A cut tile's counter (stripes.cuh, the owner fix-up): a part adds 1 with
+// release semantics (after a barrier, for the other threads' stores; no
+// value back, so only the calling warp waits for the stores to complete);
+// the owner reads it with acquire semantics until it holds the count.
+__device__ __forceinline__ void red_add_release_gpu(int *p, int v) {
+  asm volatile("red.release.gpu.global.add.s32 [%0], %1;\n" ::"l"(p), "r"(v) : "memory");
+}
+__device__ __forceinline__ int ld_acquire_gpu(const int *p) {
+  int v;
+  asm volatile("ld.acquire.gpu.global.s32 %0, [%1];\n" : "=r"(v) : "l"(p) : "memory");
+  return v;
+}
+
 // (a & b) | c in one instruction.
 __device__ __forceinline__ uint32_t and_or(uint32_t a, uint32_t b, uint32_t c) {
   uint32_t d;

@@ -43,6 +43,9 @@ struct Stripes {
     g.n0 = (g.t / m_tiles) * NT;
     return g;
   }
+  // The CTAs first .. last (stripe order) whose stripes hold tile t.
+  __device__ int first_of(int t) const { return cta_of(t * ksteps); }
+  __device__ int last_of(int t) const { return cta_of((t + 1) * ksteps - 1); }
   // The CTA whose stripe holds unit u.
   __device__ int cta_of(int u) const {
     const int big = r * (q + 1);  // units of the CTAs with q + 1 units
@@ -156,6 +159,47 @@ __device__ void finish_part(const marlin_dense_params &p, const Stripes &s, Fixu
   if (sh.last_cta) {
     sum_partials<T, TM, NT, THREADS, BAR, VB, JB>(p, s, sh, t, first, last, m0, n0, tid);
     if (tid == 0) counters[first] = 0;  // leave the counters zeroed
+  }
+  group_sync<BAR, THREADS>();
+}
+
+// The owner fix-up (the wgmma kernel). Of a cut tile's CTAs first .. last,
+// the first holds the tile's k-steps from 0 at the end of its stripe, so in
+// a balanced grid it finishes its part last, or with the CTAs between, whose
+// stripes are all inside the tile; the last CTA holds the tile's end at the
+// start of its stripe. So the first CTA owns the tile: it keeps its part in
+// registers, waits for the others' count on its counter (owner_wait), adds
+// their fp32 partials to its registers in stripe order (deterministic) and
+// writes C. The others write their partial into their slot in the layout of
+// their accumulators (each thread's as coalesced float4s, read back by the
+// same thread of the owner), and each of their warps counts once its stores
+// are done (publish_warp). Only an owner waits, once, at the end of its
+// stripe, and only for CTAs that publish before they wait for anything; the
+// grid is one wave (select.c), so it cannot deadlock. Against the
+// last-arrival fix-up (finish_part): no partial write, counter round trip or
+// read of its own partial for the CTA that sums.
+__device__ __forceinline__ int *tile_counter(const marlin_dense_params &p, int first) {
+  return reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters) + first;
+}
+
+// Called by every lane of a warp after its stores of the CTA's partial: the
+// warp's count, with release semantics (the release waits until the stores
+// are done, so a warp with more work calls it some k-steps later).
+__device__ __forceinline__ void publish_warp(int *counter, int lane) {
+  __syncwarp();
+  if (lane == 0) ptx::red_add_release_gpu(counter, 1);
+}
+
+// Called by every thread of the owner's group: returns once the counter of
+// the tile holds `count` (thread 0's acquire, then the barrier, orders the
+// group's reads of the partials after it), and zeroes it for the next launch.
+template <int BAR, int THREADS>
+__device__ __forceinline__ void owner_wait(const marlin_dense_params &p, int first, int count, int tid) {
+  if (tid == 0) {
+    int *const counter = tile_counter(p, first);
+    while (ptx::ld_acquire_gpu(counter) != count) {
+    }
+    *counter = 0;
   }
   group_sync<BAR, THREADS>();
 }
