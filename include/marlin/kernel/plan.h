@@ -66,9 +66,13 @@ static inline marlin_tile_config marlin_tile_config_get(int id) {
  * over a persistent grid of `ctas` CTAs: with q = U / ctas and r = U % ctas,
  * CTA i takes the q + (i < r) units starting at i*q + min(i, r) (U < 2^31, so
  * the kernel's stripe arithmetic is 32-bit). A tile cut by stripe boundaries
- * is summed through fp32 partials in the workspace (two slots per CTA) by the
- * last of its CTAs, in CTA order, so the result is deterministic; the CTAs
- * count their arrivals on the counter of the tile's first CTA. */
+ * is summed through fp32 partials in the workspace (two slots per CTA), in
+ * CTA order, so the result is deterministic; the CTAs count their parts on
+ * the counter of the tile's first CTA. The mma.sync kernel's sum is done by
+ * the last CTA to arrive; the wgmma kernel's by the tile's first CTA, whose
+ * part ends its stripe: it waits for the count (stripes.cuh, the owner
+ * fix-up), which needs every CTA of the grid resident at once, as the
+ * selector's one-wave grids are. */
 typedef struct marlin_dense_plan {
   int32_t config;           /* MARLIN_TILE_CONFIG_*                          */
   int32_t m_tiles, n_tiles; /* output tiles                                  */
