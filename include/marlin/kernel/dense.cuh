@@ -55,7 +55,7 @@ struct Tile {
   static constexpr int KB_WARP = KB / WARPS_K;    // k16 blocks per warp per stage
   static constexpr int LOG2_KT = KT == 64 ? 6 : KT == 128 ? 7 : KT == 256 ? 8 : -1;
   // packed-weight words per 64 columns of one k16 row, and 16-byte chunks
-  static constexpr int W64 = BITS == 4 ? 128 : 256;
+  static constexpr int W64 = kPackedWords64<BITS>;
   static constexpr int B_ROW_CHUNKS = WARPS_N * W64 / 4;
   // shared memory per stage (bytes); marlin_dense_smem_bytes() mirrors this
   static constexpr int A_STAGE = TM * KT * 2;
@@ -119,7 +119,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   const int num_groups = max(1, p.k >> gshift);
   const int srows = stage_scale_rows<G::LOG2_KT>(gshift);       // scale rows per stage
   const int kb_rows = p.k_pad / 16;
-  const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
+  const int64_t b_row_words = packed_row_words<S::bits>(p);
 
   // The decode tile (one m16 block), where instruction issue is the limit,
   // hoists the load addresses out of the main loop and unrolls that loop over

@@ -63,7 +63,7 @@ template <class S, class T, int TAG, int THREADS, int STAGES, int CTAS_PER_SM>
 __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marlin_dense_params p) {
   static_assert(TAG >= 800, "the mma.sync kernels need sm80+");
   static_assert(STAGES >= 2, "a ring of at least two slots");
-  constexpr int WARPS = THREADS / 32, WV = S::bits / 4, W64 = S::bits == 4 ? 128 : 256, TOK = MARLIN_COLUMN_TOKENS;
+  constexpr int WARPS = THREADS / 32, WV = S::bits / 4, W64 = kPackedWords64<S::bits>, TOK = MARLIN_COLUMN_TOKENS;
   using T2 = typename Vec2<T>::type;
   using Slot = ColumnSlot<S::bits>;
 
@@ -83,7 +83,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   const int kt0 = min(cta_kt1, cta_kt0 + warp * per), kt1 = min(cta_kt1, kt0 + per);  // this warp's k16 rows
 
   const int gshift = 31 - __clz(p.group_size);  // a power of 2 (1 << 30: channelwise)
-  const int64_t b_row_words = int64_t(S::bits == 4 ? 2 : 4) * p.n_pad;
+  const int64_t b_row_words = packed_row_words<S::bits>(p);
   const int32_t *const B = static_cast<const int32_t *>(p.b);
   const T *const A = static_cast<const T *>(p.a);
 

@@ -65,7 +65,7 @@ struct WgTile {
   static_assert(PRODUCER_REGS <= LAUNCH_REGS && CONSUMER_REGS >= LAUNCH_REGS, "setmaxnreg: dec for the producer, inc for the consumers");
   static constexpr int KB = KT / 16;            // k16 blocks per stage
   static constexpr int LOG2_KT = KT == 64 ? 6 : KT == 128 ? 7 : KT == 256 ? 8 : -1;
-  static constexpr int W64 = BITS == 4 ? 128 : 256;  // packed words per 64 columns of a k16 row
+  static constexpr int W64 = kPackedWords64<BITS>;  // packed words per 64 columns of a k16 row
   static constexpr int B_ROW_CHUNKS = NT / 64 * W64 / 4;  // 16-byte chunks per k16 row of the tile
   // shared memory per stage (bytes); marlin_dense_smem_bytes() mirrors this
   static constexpr int A_STAGE = TM * KT * 2;   // KT/64 atoms of TM 128-byte rows

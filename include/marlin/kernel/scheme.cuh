@@ -5,6 +5,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
+#include "marlin/kernel/plan.h"
 #include "marlin/marlin.h"
 
 namespace marlin {
@@ -26,6 +27,15 @@ struct Scheme<MARLIN_SCHEME_AWQ4> {
   static constexpr int bits = 4, bias = 0;
   static constexpr bool has_zero = true, act_order = false;
 };
+
+// The packed weights (docs/layout.md) of BITS-bit codes: words per 64
+// columns of a k16 row, and words from one k16 row to the next.
+template <int BITS>
+constexpr int kPackedWords64 = BITS == 4 ? 128 : 256;
+template <int BITS>
+__device__ __forceinline__ int64_t packed_row_words(const marlin_dense_params &p) {
+  return int64_t(kPackedWords64<BITS> / 64) * p.n_pad;
+}
 
 template <marlin_dtype A>
 struct Act;

@@ -7,6 +7,7 @@
 
 #include "marlin/kernel/plan.h"
 #include "marlin/kernel/ptx.cuh"
+#include "marlin/kernel/scheme.cuh"
 #include "marlin/kernel/wgmma.cuh"
 
 namespace marlin {
@@ -21,15 +22,6 @@ __device__ __forceinline__ int stage_scale_rows(int gshift) {
 template <int LOG2_KT>
 __device__ __forceinline__ int stage_scale_row(int gshift, int kb) {
   return gshift >= LOG2_KT ? 0 : (kb * 16) >> gshift;
-}
-
-// The packed weights (docs/layout.md): words per 64 columns of a k16 row,
-// and words from one k16 row to the next.
-template <int BITS>
-constexpr int kPackedWords64 = BITS == 4 ? 128 : 256;
-template <int BITS>
-__device__ __forceinline__ int64_t packed_row_words(const marlin_dense_params &p) {
-  return int64_t(kPackedWords64<BITS> / 64) * p.n_pad;
 }
 
 // The stage's KB k16 rows of packed weights from k row k0, columns from n0.
