@@ -2,8 +2,9 @@
  * kernel relies on, over many shapes and GPUs: the grid partitions every
  * (tile, k-step) unit exactly once; no tile is cut into more parts than the
  * kernel's per-tile table holds (MARLIN_MAX_TILE_PARTS + 2); the workspace has
- * room for every partial slot and counter; forced configs are honoured or
- * refused. The partition formulas are restated here as an independent oracle
+ * room for every partial slot and counter; a cut tile's first CTA ends its
+ * stripe in it and a wgmma grid that cuts tiles is one wave (the owner
+ * fix-up's waits); forced configs are honoured or refused. The partition formulas are restated here as an independent oracle
  * of include/marlin/kernel/dense.cuh. */
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,25 @@ static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_d
     for (int64_t t = (b + p.ksteps - 1) / p.ksteps; t * p.ksteps < e; ++t) starts += parts[t] > 1;
     assert_true(starts <= 1);
   }
+  /* the owner fix-up (stripes.cuh): a cut tile's first CTA, which holds its
+   * first k-step, ends its stripe inside the tile, so the tile is its
+   * stripe's last segment, the only place it waits for the other parts;
+   * and a wgmma kernel's grid that cuts tiles, whose owners wait, is one
+   * wave (a grid of whole tiles may be larger: nobody waits there) */
+  const int64_t big = p.units_extra * (p.units_per_cta + 1); /* units of the CTAs with q + 1 */
+  for (int64_t t = 0; t < tiles; ++t) {
+    if (parts[t] < 2) continue;
+    const int64_t u = t * p.ksteps;
+    const int64_t first = u < big ? u / (p.units_per_cta + 1) : p.units_extra + (u - big) / p.units_per_cta;
+    assert_true(begin_of(&p, first) <= u && u < begin_of(&p, first + 1));
+    const int64_t e = begin_of(&p, first + 1);
+    if (!(e > u && e < (t + 1) * p.ksteps))
+      fail_msg("m=%lld n=%lld k=%lld config %d: tile %lld (parts %d) first CTA %lld ends at %lld, tile [%lld, %lld)",
+               (long long)m, (long long)n, (long long)k, p.config, (long long)t, parts[t], (long long)first,
+               (long long)e, (long long)u, (long long)((t + 1) * p.ksteps));
+  }
+  if (cut && c.kind == MARLIN_TILE_WGMMA && p.ctas > (int64_t)dev->sms * c.ctas_per_sm)
+    fail_msg("m=%lld n=%lld k=%lld config %d: %d CTAs", (long long)m, (long long)n, (long long)k, p.config, p.ctas);
   /* a plan that may sum its parts in clusters (plan.h): the mma.sync kernel
    * on sm90, every tile cut into `cluster` equal parts (2..8), held by the
    * consecutive CTAs that a cluster of that size is */
@@ -125,6 +145,14 @@ static void select_grid_invariants_sweep(void **s) {
   (void)s;
   for (int64_t n = 64; n <= 4096; n += 448)
     for (int64_t k = 16; k <= 8192; k += 496) check_plan(1, n, k, 4, &h100);
+  /* the wgmma kernel's plans (its owner fix-up) over M, N and K */
+  const int64_t ms[] = {17, 32, 64, 100, 128, 256, 1000};
+  for (size_t i = 0; i < sizeof ms / sizeof *ms; ++i)
+    for (int64_t n = 64; n <= 16384; n += 1472)
+      for (int64_t k = 16; k <= 16384; k += 1008) {
+        check_plan(ms[i], n, k, 4, &h100_wgmma);
+        check_plan(ms[i], n, k, 8, &h100_wgmma);
+      }
 }
 
 /* The plan of tile config `config` (-1: the selector's choice) for weights
