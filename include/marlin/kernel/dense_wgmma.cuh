@@ -324,7 +324,6 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   float acc[MW][TM / 2];  // acc[i][4j + 2h + e]: token 8j + 2t + e, column 16 (w MW + i) + g + 8h
   const int g = lane >> 2, t4 = lane & 3;
 
-
   int slot = 0;
   uint32_t phase = 0;
   // A published partial's counter, until this warp counts on it: some

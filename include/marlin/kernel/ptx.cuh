@@ -169,8 +169,8 @@ __device__ __forceinline__ int atom_add_acq_rel_gpu(int *p, int v) {
   return old;
 }
 
-// A cut tile's counter (stripes.cuh, the owner fix-up): a part adds 1 with
-// release semantics (after a barrier, for the other threads' stores; no
+// A cut tile's counter (stripes.cuh, the owner fix-up): a part's warp adds 1
+// with release semantics (after __syncwarp, for its other lanes' stores; no
 // value back, so only the calling warp waits for the stores to complete);
 // the owner reads it with acquire semantics until it holds the count.
 __device__ __forceinline__ void red_add_release_gpu(int *p, int v) {

@@ -1,9 +1,10 @@
 // The persistent grid's work split and the fix-up of output tiles cut by
 // stripe boundaries (plan.h), shared by the dense kernel families (dense.cuh,
-// dense_wgmma.cuh; the column kernel, dense_column.cuh, uses cluster_sum). A kernel writes its part of a cut tile as fp32 partials,
-// row-major TM x NT, into its slot (partial_slot) and calls finish_part; the
-// last of the tile's CTAs sums every part in stripe order (deterministic)
-// and writes C.
+// dense_wgmma.cuh; the column kernel, dense_column.cuh, uses cluster_sum).
+// A kernel writes its part of a cut tile as fp32 partials into its slot
+// (partial_slot); every part is summed in stripe order (deterministic) and C
+// written by the last CTA to arrive (the mma.sync kernel: finish_part) or by
+// the tile's first CTA (the wgmma kernel: the owner fix-up, below).
 #pragma once
 
 #include <cuda_runtime.h>
@@ -175,7 +176,8 @@ __device__ void finish_part(const marlin_dense_params &p, const Stripes &s, Fixu
 // same thread of the owner), and each of their warps counts once its stores
 // are done (publish_warp). Only an owner waits, once, at the end of its
 // stripe, and only for CTAs that publish before they wait for anything; the
-// grid is one wave (select.c), so it cannot deadlock. Against the
+// grid is one wave (select.c; test_select checks both), so it cannot
+// deadlock. Against the
 // last-arrival fix-up (finish_part): no partial write, counter round trip or
 // read of its own partial for the CTA that sums.
 __device__ __forceinline__ int *tile_counter(const marlin_dense_params &p, int first) {
