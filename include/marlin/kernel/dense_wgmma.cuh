@@ -378,15 +378,17 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     if (step_begin != 0 || step_end != ksteps) {
       const int first = stripes.first_of(t), rows = min(TM, p.m - m0);
       // float4 q = i TM / 8 + j of a thread: acc[i][4j .. 4j + 3], tokens
-      // 8j + 2 t4 (+1); at q CONSUMERS + ctid of the slot (coalesced)
+      // 8j + 2 t4 (+1), written and read only when token 8j + 2 t4 is < m
+      // (quad_in_m); at q CONSUMERS + ctid of the slot (coalesced)
       constexpr int Q = MW * TM / 8;
+      auto quad_in_m = [&](int q) { return 8 * (q % (TM / 8)) + 2 * t4 < rows; };
       if (int(blockIdx.x) != first) {
         float4 *const mine = reinterpret_cast<float4 *>(partial_slot<TM, NT>(p, stripes, t)) + ctid;
 #pragma unroll
         for (int i = 0; i < MW; ++i)
 #pragma unroll
           for (int j = 0; j < TM / 8; ++j)
-            if (8 * j + 2 * t4 < rows)
+            if (quad_in_m(i * (TM / 8) + j))
               __stcg(mine + (i * (TM / 8) + j) * CONSUMERS,
                      make_float4(acc[i][4 * j], acc[i][4 * j + 1], acc[i][4 * j + 2], acc[i][4 * j + 3]));
         unpublished = tile_counter(p, first);
@@ -408,14 +410,14 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
                 partials + int64_t(stripes.slot_of(min(j0 + jj, last), t)) * (int64_t(TM) * NT)) + ctid;
 #pragma unroll
             for (int qq = 0; qq < QB; ++qq)
-              if (j0 + jj <= last && 8 * ((q0 + qq) % (TM / 8)) + 2 * t4 < rows)
+              if (j0 + jj <= last && quad_in_m(q0 + qq))
                 v[jj][qq] = __ldcg(part + (q0 + qq) * CONSUMERS);
           }
 #pragma unroll
           for (int jj = 0; jj < JB; ++jj)
 #pragma unroll
             for (int qq = 0; qq < QB; ++qq)
-              if (j0 + jj <= last && 8 * ((q0 + qq) % (TM / 8)) + 2 * t4 < rows) {
+              if (j0 + jj <= last && quad_in_m(q0 + qq)) {
                 float *const a = &acc[(q0 + qq) / (TM / 8)][4 * ((q0 + qq) % (TM / 8))];
                 a[0] += v[jj][qq].x, a[1] += v[jj][qq].y, a[2] += v[jj][qq].z, a[3] += v[jj][qq].w;
               }

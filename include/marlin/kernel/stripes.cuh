@@ -65,6 +65,12 @@ __device__ __forceinline__ float *partials_of(const marlin_dense_params &p) {
   return reinterpret_cast<float *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_partials);
 }
 
+// The counter of a cut tile whose first CTA is `first` (plan.h: a CTA is
+// the first of at most one cut tile, the one its stripe ends in).
+__device__ __forceinline__ int *tile_counter(const marlin_dense_params &p, int first) {
+  return reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters) + first;
+}
+
 template <int TM, int NT>
 __device__ __forceinline__ float *partial_slot(const marlin_dense_params &p, const Stripes &s, int t) {
   return partials_of(p) + int64_t(s.slot_of(blockIdx.x, t)) * (int64_t(TM) * NT);
@@ -145,16 +151,16 @@ __device__ void sum_partials(const marlin_dense_params &p, const Stripes &s, Fix
 template <class T, int TM, int NT, int THREADS, int BAR, int VB, int JB>
 __device__ void finish_part(const marlin_dense_params &p, const Stripes &s, FixupShared &sh, int t, int m0,
                             int n0, int tid) {
+  // (tile_counter's address, written out: through tile_counter the
+  // mma.sync kernels' SASS changed, which no H100 run has measured)
   int *const counters = reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters);
-  const int first = s.cta_of(t * s.ksteps), last = s.cta_of((t + 1) * s.ksteps - 1);
+  const int first = s.first_of(t), last = s.last_of(t);
   // The barrier orders the group's partial writes before thread 0's release;
   // its acquire and the next barrier order the last CTA's reads after every
   // other part's release (the pattern of a split-K semaphore; a
   // __threadfence in every thread, MEMBAR.SC.GPU, cost ~0.5 us per call on
   // 4096 x 4096 at M = 1, docs/performance.md).
   group_sync<BAR, THREADS>();
-  // (the counter of the tile's first CTA: a CTA is the first of at most one
-  // cut tile, the one its stripe ends in, plan.h)
   if (tid == 0) sh.last_cta = ptx::atom_add_acq_rel_gpu(&counters[first], 1) == last - first;
   group_sync<BAR, THREADS>();
   if (sh.last_cta) {
@@ -177,12 +183,8 @@ __device__ void finish_part(const marlin_dense_params &p, const Stripes &s, Fixu
 // are done (publish_warp). Only an owner waits, once, at the end of its
 // stripe, and only for CTAs that publish before they wait for anything; the
 // grid is one wave (select.c; test_select checks both), so it cannot
-// deadlock. Against the
-// last-arrival fix-up (finish_part): no partial write, counter round trip or
-// read of its own partial for the CTA that sums.
-__device__ __forceinline__ int *tile_counter(const marlin_dense_params &p, int first) {
-  return reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters) + first;
-}
+// deadlock. Against the last-arrival fix-up (finish_part): no partial write,
+// counter round trip or read of its own partial for the CTA that sums.
 
 // Called by every lane of a warp after its stores of the CTA's partial: the
 // warp's count, with release semantics (the release waits until the stores
