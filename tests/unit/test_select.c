@@ -4,8 +4,9 @@
  * kernel's per-tile table holds (MARLIN_MAX_TILE_PARTS + 2); the workspace has
  * room for every partial slot and counter; a cut tile's first CTA ends its
  * stripe in it and a wgmma grid that cuts tiles is one wave (the owner
- * fix-up's waits); forced configs are honoured or refused. The partition formulas are restated here as an independent oracle
- * of include/marlin/kernel/dense.cuh. */
+ * fix-up's waits); forced configs are honoured or refused. The partition
+ * formulas are restated here as an independent oracle of
+ * include/marlin/kernel/dense.cuh. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,28 +73,23 @@ static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_d
   int cut = 0;
   for (int64_t t = 0; t < tiles; ++t) cut |= parts[t] > 1;
   if (cut) assert_true(p.ctas <= MARLIN_TILE_COUNTERS);
-  for (int64_t i = 0; i < p.ctas; ++i) { /* each CTA starts at most one cut tile */
+  /* each CTA starts at most one cut tile (holds its first k-step: is its
+   * first CTA), and (the owner fix-up, stripes.cuh) ends its stripe inside
+   * it, so the tile is its stripe's last segment, the only place it waits
+   * for the other parts; a wgmma kernel's grid that cuts tiles, whose
+   * owners wait, is one wave (a grid of whole tiles may be larger: nobody
+   * waits there) */
+  for (int64_t i = 0; i < p.ctas; ++i) {
     const int64_t b = begin_of(&p, i), e = begin_of(&p, i + 1);
     int starts = 0;
-    for (int64_t t = (b + p.ksteps - 1) / p.ksteps; t * p.ksteps < e; ++t) starts += parts[t] > 1;
+    for (int64_t t = (b + p.ksteps - 1) / p.ksteps; t * p.ksteps < e; ++t)
+      if (parts[t] > 1) {
+        ++starts;
+        if (e >= (t + 1) * p.ksteps)
+          fail_msg("m=%lld n=%lld k=%lld config %d: cut tile %lld's first CTA %lld ends at %lld, past the tile",
+                   (long long)m, (long long)n, (long long)k, p.config, (long long)t, (long long)i, (long long)e);
+      }
     assert_true(starts <= 1);
-  }
-  /* the owner fix-up (stripes.cuh): a cut tile's first CTA, which holds its
-   * first k-step, ends its stripe inside the tile, so the tile is its
-   * stripe's last segment, the only place it waits for the other parts;
-   * and a wgmma kernel's grid that cuts tiles, whose owners wait, is one
-   * wave (a grid of whole tiles may be larger: nobody waits there) */
-  const int64_t big = p.units_extra * (p.units_per_cta + 1); /* units of the CTAs with q + 1 */
-  for (int64_t t = 0; t < tiles; ++t) {
-    if (parts[t] < 2) continue;
-    const int64_t u = t * p.ksteps;
-    const int64_t first = u < big ? u / (p.units_per_cta + 1) : p.units_extra + (u - big) / p.units_per_cta;
-    assert_true(begin_of(&p, first) <= u && u < begin_of(&p, first + 1));
-    const int64_t e = begin_of(&p, first + 1);
-    if (!(e > u && e < (t + 1) * p.ksteps))
-      fail_msg("m=%lld n=%lld k=%lld config %d: tile %lld (parts %d) first CTA %lld ends at %lld, tile [%lld, %lld)",
-               (long long)m, (long long)n, (long long)k, p.config, (long long)t, parts[t], (long long)first,
-               (long long)e, (long long)u, (long long)((t + 1) * p.ksteps));
   }
   if (cut && c.kind == MARLIN_TILE_WGMMA && p.ctas > (int64_t)dev->sms * c.ctas_per_sm)
     fail_msg("m=%lld n=%lld k=%lld config %d: %d CTAs", (long long)m, (long long)n, (long long)k, p.config, p.ctas);
