@@ -101,32 +101,56 @@ static void set_plan(marlin_dense_plan *plan, int config, int64_t m_tiles, int64
   plan->workspace_bytes = off;
 }
 
-/* Estimated time of an MMA or WGMMA plan (ns): the busiest CTA's k-steps times the config's
- * measured time per k-step (configs.def: step_ns; calibrated on the H100
- * sweep of every config over the standard shapes, docs/performance.md),
- * plus the last CTA of a tile reading the other parts' fp32 partials (only
- * the rows < m are read: PARTIAL_NS_PER_KB of them), plus WGMMA_FIXED_NS for
- * the warp-specialized kernel's longer start (barrier setup, a producer that
- * must fill the ring before the first wgmma); the last two were fitted on
- * the small layers (K = 4096, 14336; M = 1..64) after the fix-up started
- * batching its partial loads (ninth session).
+/* Estimated time of an MMA or WGMMA plan (ns): a fixed cost per kernel
+ * kind (launch, ring fill, the last CTAs' fix-up latency), plus the busiest
+ * CTA's k-steps times the config's measured time per k-step (configs.def:
+ * step_ns), plus the summing CTA reading the other parts' fp32 partials
+ * (only the rows < m are read), per KB:
+ *  - WGMMA: the owner fix-up (stripes.cuh), partials read into registers;
+ *  - MMA, split into a cluster (sm90): summed through distributed shared
+ *    memory;
+ *  - MMA otherwise: the last CTA to arrive reads them from the workspace.
+ * All were fitted (least squares on the log of the time) to the
+ * nineteenth session's H100 sweep: every config forced on the 8 standard
+ * shapes at M = 16, 32, 64, 128, gptq4 (docs/performance.md); rms error
+ * 4 % against 11 % for the ninth session's constants, and the lowest
+ * estimate is the fastest config measured at every one of those 32 points.
+ * 8-bit weights use the same constants, but for the 32- and 64-token WGMMA
+ * tiles, whose k-step slows more with them (one ring stage less, bound by
+ * the weights' bytes): on the same plans the gptq8 time was a median 1.47x
+ * gptq4's for config 5 and 1.31x for config 6, against 1.19x for config 1
+ * and 1.09x for config 3. Their step costs 1.1x with 8-bit weights: without
+ * it 14336 x 4096 went to config 6 at M = 48-64 (36.4 us against 32.6 for
+ * config 3) and to config 5 at M = 32 (31.3 against 28.4 for config 1);
+ * larger factors move unmeasured 8-bit picks (M = 64 on the large layers).
+ * The 8-bit picks are not fitted: the sweep's best gptq8 config was
+ * 2.8-4.2 % faster in geomean at M = 16 / 32 (docs/performance.md).
  * A WGMMA k-step is faster when the tiles' token rows are partly past m
  * (those rows are zero-filled, not loaded, and their MMA work is wasted):
  * on the H100 at half the rows 0.86x for 128-token tiles, 0.92x for 64 and
  * 0.96x for 32 (the smaller tiles are bound by the weights), so the time is
  * scaled by 1 - 0.28 x min(1, tokens / 128) x (1 - the rows' average use). */
-#define PARTIAL_NS_PER_KB 24.0
-#define WGMMA_FIXED_NS 1200.0
-static double estimate_ns(const marlin_tile_config c, int64_t m, int64_t steps, int64_t parts) {
+#define WGMMA_FIXED_NS 5300.0
+#define WGMMA_SMALL_TILE_8BIT_STEP 1.1
+#define WGMMA_PARTIAL_NS_PER_KB 12.0
+#define MMA_CLUSTER_FIXED_NS 3200.0
+#define MMA_CLUSTER_PARTIAL_NS_PER_KB 25.0
+#define MMA_FIXED_NS 4100.0
+#define MMA_PARTIAL_NS_PER_KB 30.0
+static double estimate_ns(const marlin_tile_config c, int bits, int64_t m, int64_t steps, int64_t parts,
+                          int64_t cluster) {
   const int64_t tm = 16 * (int64_t)c.m_blocks;
   const double use = (double)m / (double)(ceil_div(m, tm) * tm);
   const double partial_kb = (double)tile_partial_bytes(c) * use / 1024;
-  double step_ns = c.step_ns, fixed_ns = 0;
+  double step_ns = c.step_ns, fixed_ns = MMA_FIXED_NS, partial_ns = MMA_PARTIAL_NS_PER_KB;
   if (c.kind == MARLIN_TILE_WGMMA) {
     step_ns *= 1 - 0.28 * (tm < 128 ? (double)tm / 128 : 1) * (1 - use);
-    fixed_ns = WGMMA_FIXED_NS;
+    if (bits == 8 && tm < 128) step_ns *= WGMMA_SMALL_TILE_8BIT_STEP;
+    fixed_ns = WGMMA_FIXED_NS, partial_ns = WGMMA_PARTIAL_NS_PER_KB;
+  } else if (cluster > 1) {
+    fixed_ns = MMA_CLUSTER_FIXED_NS, partial_ns = MMA_CLUSTER_PARTIAL_NS_PER_KB;
   }
-  return (double)steps * step_ns + (double)(parts - 1) * partial_kb * PARTIAL_NS_PER_KB + fixed_ns;
+  return (double)steps * step_ns + (double)(parts - 1) * partial_kb * partial_ns + fixed_ns;
 }
 
 /* The plan of one config, and *est_ns its estimated time (MMA and WGMMA
@@ -203,11 +227,10 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
     if (cost < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS)
       best = cost, ctas = slots, parts = ceil_div(ksteps, per) + 1, split = 0;
   }
-  *est_ns = estimate_ns(c, m, best, parts);
-
   /* A split plan's parts may sum in a cluster (sm90: distributed shared
    * memory; the mma.sync kernel; portable cluster sizes, <= 8). */
   const int64_t cluster = c.kind == MARLIN_TILE_MMA && dev->arch >= 90 && split >= 2 && split <= 8 ? split : 1;
+  *est_ns = estimate_ns(c, bits, m, best, parts, cluster);
   set_plan(plan, config, m_tiles, n_tiles, ksteps, ctas, smem, cluster, 2 * tile_partial_bytes(c), m, k,
            act_order_copy);
   return MARLIN_STATUS_SUCCESS;

@@ -265,9 +265,22 @@ static void select_config_by_cost(void **s) {
   assert_int_equal(picked(128, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(65, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(4096, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_4);
-  /* half-used 128-token tiles are cheaper per k-step (the row-use factor):
-   * config 3 wins M = 64 on 14336 x 4096 (measured 33.7 against 42.0 us) */
-  assert_int_equal(picked(64, 4096, 14336, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  /* the nineteenth session's sweep (docs/performance.md): on 14336 x 4096
+   * the 64-token tile wins M = 64 (28.9 us against 29.8 for config 3) and
+   * the 32-token tile M = 32 (21.6 against 23.7 for config 1), as on
+   * 4096 x 6144 (15.1 against 16.4), while 4096 x 4096 keeps config 1 at
+   * M = 32 (above) */
+  assert_int_equal(picked(64, 4096, 14336, 4, &h100_wgmma), MARLIN_TILE_CONFIG_6);
+  assert_int_equal(picked(32, 4096, 14336, 4, &h100_wgmma), MARLIN_TILE_CONFIG_5);
+  assert_int_equal(picked(32, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_5);
+  /* 8-bit weights slow the 32- and 64-token tiles more (select.c
+   * WGMMA_SMALL_TILE_8BIT_STEP): gptq8 14336 x 4096 keeps config 3 at
+   * M = 64 (32.6 us against 36.4 for config 6) and config 1 at M = 32
+   * (28.4 against 31.3 for config 5); 4096 x 6144 takes config 5 at M = 32
+   * (17.9 against 19.0 for config 1) */
+  assert_int_equal(picked(64, 4096, 14336, 8, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  assert_int_equal(picked(32, 4096, 14336, 8, &h100_wgmma), MARLIN_TILE_CONFIG_1);
+  assert_int_equal(picked(32, 6144, 4096, 8, &h100_wgmma), MARLIN_TILE_CONFIG_5);
   /* 8-bit weights: the WGMMA rows fit with one stage less, and are taken */
   assert_int_equal(marlin_tile_stages(marlin_tile_config_get(MARLIN_TILE_CONFIG_3), 8),
                    marlin_tile_config_get(MARLIN_TILE_CONFIG_3).stages - 1);
