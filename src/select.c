@@ -65,9 +65,22 @@ static int column_config(int64_t blocks, int64_t ksteps, int zeros, const marlin
 static int column_config8(int64_t blocks, int64_t ksteps, const marlin_device_info *dev) {
   return blocks <= dev->sms && ksteps <= 8192 / 16 ? MARLIN_TILE_CONFIG_8 : -1;
 }
+/* 4-bit weights at 8 < M <= 16: the 16-token column CTA (config 10; one
+ * block of 16 tokens instead of the MMA tiles' split K) on layers of at
+ * most one 64-column block per SM and K <= 4096, else -1 (the MMA
+ * configs). H100, M = 16 / 13, gptq4 (nineteenth session): 4096 x 4096
+ * 8.6 / 8.4 us in clusters of 2 against 10.7 / 10.6 for config 0, 4096 x
+ * 6144 10.2 / 10.1 without clusters against 11.0 / 10.9; awq4 M = 16 9.7
+ * against 11.3, 10.9 against 12.1. It lost 14336 x 4096 (19.0 against
+ * 18.0) and 8192 x 8192 (20.8 against 19.4). */
+static int column16_config(int64_t m, int64_t blocks, int64_t ksteps, const marlin_device_info *dev) {
+  return m > 8 && m <= 16 && blocks <= dev->sms && ksteps <= 4096 / 16 ? MARLIN_TILE_CONFIG_10 : -1;
+}
 static int64_t column_cluster(int64_t blocks, int64_t ksteps, int bits, const marlin_device_info *dev,
                               marlin_tile_config c) {
-  int64_t kc = dev->arch < 90 || bits == 8 ? 1 : c.threads / 32 > 8 && 2 * blocks > dev->sms ? 1 : 2;
+  int64_t kc = dev->arch < 90 || bits == 8                                         ? 1
+               : (c.threads / 32 > 8 || c.m_blocks > 1) && 2 * blocks > dev->sms ? 1
+                                                                                 : 2;
   const char *const env = getenv("MARLIN_COLUMN_CLUSTER");
   const int64_t forced = env ? atoi(env) : 0;
   if ((forced == 1 || forced == 2 || forced == 4 || forced == 8) && dev->arch >= 90) kc = forced;
@@ -176,7 +189,7 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
                        config, smem, dev->max_smem);
 
   const int64_t n_pad = ceil_div(n, 64) * 64, k_pad = ceil_div(k, 16) * 16;
-  const int64_t tile_m = c.kind == MARLIN_TILE_COLUMN ? MARLIN_COLUMN_TOKENS : 16 * c.m_blocks;
+  const int64_t tile_m = c.kind == MARLIN_TILE_COLUMN ? MARLIN_COLUMN_TOKENS(c.m_blocks) : 16 * c.m_blocks;
   const int64_t m_tiles = ceil_div(m > 0 ? m : 1, tile_m);
   const int64_t n_tiles = ceil_div(n_pad, c.n_tile);
   const int64_t ksteps = ceil_div(k_pad, c.k_tile);
@@ -247,6 +260,12 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
     if (config >= 0 && plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS)
       return MARLIN_STATUS_SUCCESS;
     marlin_clear_error(); /* e.g. too little shared memory: the other configs */
+  }
+  if (dev->column && dev->arch >= 90 && bits == 4) {
+    const int config = column16_config(m, ceil_div(n, 64), ceil_div(k, 16), dev);
+    if (config >= 0 && plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS)
+      return MARLIN_STATUS_SUCCESS;
+    marlin_clear_error();
   }
   double best = -1;
   marlin_status first_error = MARLIN_STATUS_SUCCESS;

@@ -299,9 +299,10 @@ static void gemm_shared_workspace(void **s) {
 static void gemm_cluster_fixup(void **s) {
   (void)s;
   compare_fixups = 1;
-  forced_config = MARLIN_TILE_CONFIG_0; /* at M = 1 the selector takes the column kernel */
+  /* forced: at M = 1 the selector takes the column kernel, at 8 < M <= 16
+   * on these layers the 16-token one (select.c column16_config) */
+  forced_config = MARLIN_TILE_CONFIG_0;
   gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 1, 6144, 4096, 128, 0, 0);
-  forced_config = -1;
   gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 13, 6136, 4000, 32, 0, 0);
   gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 16, 6144, 4096, 64, 0, 0);
   forced_config = MARLIN_TILE_CONFIG_1;

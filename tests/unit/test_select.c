@@ -30,7 +30,7 @@ static void check_plan(int64_t m, int64_t n, int64_t k, int bits, const marlin_d
   const marlin_tile_config c = marlin_tile_config_get(p.config);
   assert_true(p.config >= 0 && p.config < MARLIN_TILE_CONFIG_COUNT);
   assert_true(p.smem_bytes <= dev->max_smem);
-  const int64_t tile_m = c.kind == MARLIN_TILE_COLUMN ? MARLIN_COLUMN_TOKENS : 16 * c.m_blocks;
+  const int64_t tile_m = c.kind == MARLIN_TILE_COLUMN ? MARLIN_COLUMN_TOKENS(c.m_blocks) : 16 * c.m_blocks;
   assert_int_equal(p.m_tiles, (m + tile_m - 1) / tile_m);
   assert_int_equal(p.n_tiles, ((n + 63) / 64 * 64 + c.n_tile - 1) / c.n_tile);
   assert_int_equal(p.ksteps, ((k + 15) / 16 * 16 + c.k_tile - 1) / c.k_tile);
@@ -249,14 +249,32 @@ static void select_config_by_cost(void **s) {
   assert_int_equal(picked(128, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   /* with the batched fix-up (ninth session) the 128-token tile also wins
    * M = 48 / 64 there: 4096 x 4096 13.9 / 14.4 us against 15.5 / 15.9
-   * (config 1); 4096 x 6144 19.3 / 20.1 against 22.9 / 23.2; and the decode
-   * tile keeps M = 16 (at M = 1, 9.5 us against 11.2-11.7 for the wgmma
-   * tiles) */
+   * (config 1); 4096 x 6144 19.3 / 20.1 against 22.9 / 23.2 */
   assert_int_equal(picked(48, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(64, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(64, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
-  assert_int_equal(picked(16, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
-  assert_int_equal(picked(16, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+  /* at 8 < M <= 16 the 16-token column CTA on layers of <= 1 block per SM
+   * and K <= 4096 (select.c column16_config; M = 16: 4096 x 4096 8.6 us in
+   * clusters of 2 against 10.7 for config 0, 4096 x 6144 10.2 without
+   * clusters against 11.0), the decode tile elsewhere (14336 x 4096: 18.0
+   * against 19.0 for config 10; 8192 x 8192 19.4 against 20.8) and at M <= 8 */
+  for (int64_t m = 9; m <= 16; ++m) {
+    p = plan_of(m, 4096, 4096, 4, &h100_wgmma, -1);
+    assert_int_equal(p.config, MARLIN_TILE_CONFIG_10);
+    assert_int_equal(p.cluster, 2);
+    assert_int_equal(p.ctas, 128);
+    p = plan_of(m, 6144, 4096, 4, &h100_wgmma, -1);
+    assert_int_equal(p.config, MARLIN_TILE_CONFIG_10);
+    assert_int_equal(p.cluster, 1);
+    assert_int_equal(p.ctas, 96);
+    assert_int_equal(plan_of_scheme(m, 4096, 4096, 4, 1, &h100_wgmma, -1).config, MARLIN_TILE_CONFIG_10); /* AWQ */
+    assert_int_equal(picked(m, 4096, 14336, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+    assert_int_equal(picked(m, 8192, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+    assert_int_equal(picked(m, 4096, 4096, 8, &h100_wgmma), MARLIN_TILE_CONFIG_0); /* 8-bit: not measured */
+    assert_int_not_equal(marlin_tile_config_get(picked(m, 4096, 4096, 4, &a10)).kind, MARLIN_TILE_COLUMN);
+  }
+  assert_int_equal(picked(8, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(17, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_1);
   /* the 256-token tile from M = 192 on the large layers: 8192 x 57344
    * 357 us against 429 (config 3) */
   assert_int_equal(picked(192, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_4);
@@ -366,7 +384,7 @@ static void select_cluster_plans(void **s) {
   p = plan_of(29, 3072, 4096, 4, &h100, MARLIN_TILE_CONFIG_1);
   assert_int_equal(p.cluster, 4);
   assert_int_equal(p.ctas, 96);
-  assert_int_equal(plan_of(13, 6136, 4000, 4, &h100, -1).cluster, 4);
+  assert_int_equal(plan_of(13, 6136, 4000, 4, &h100, MARLIN_TILE_CONFIG_0).cluster, 4);
 }
 
 int main(int argc, char **argv) {

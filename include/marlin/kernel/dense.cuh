@@ -620,8 +620,10 @@ int launch_tile(const marlin_dense_params *p) {
     if constexpr (ROW_GROUPS) {
       return cudaErrorInvalidValue;  // the selector never picks it for per-row groups
     } else {
-      static_assert(MB == 1 && NT == 64 && KT == 16, "configs.def: a COLUMN row is m_blocks 1, 64 columns, k16");
-      return launch_kernel<column_kernel<S, T, TAG, THREADS, STAGES, CTAS_PER_SM>, THREADS, TAG, ClusterUse::kAlways>(smem, p);
+      static_assert((MB == 1 || MB == 2) && NT == 64 && KT == 16,
+                    "configs.def: a COLUMN row is m_blocks 1 or 2 (8 or 16 tokens), 64 columns, k16");
+      return launch_kernel<column_kernel<S, T, TAG, MARLIN_COLUMN_TOKENS(MB), THREADS, STAGES, CTAS_PER_SM>, THREADS, TAG,
+                           ClusterUse::kAlways>(smem, p);
     }
   } else if constexpr (TAG == 901 && !ROW_GROUPS) {
     static_assert(THREADS % 128 == 0 && THREADS >= 256, "configs.def: WGMMA threads are a producer warpgroup + consumer warpgroups");

@@ -2,34 +2,35 @@
 //   C[m,n] = A[m,k] * dequant(W)[k,n] (+ bias[n])
 // with the problem, packed weights and scales of dense.cuh (docs/layout.md).
 //
-// One CTA owns one 64-column strip of C for 8 rows of A (tokens), over the
-// whole of K, or (sm90, plan.cluster = KC > 1) a cluster of KC CTAs owns it, each CTA
+// One CTA owns one 64-column strip of C for TOK rows of A (tokens: 8, or
+// 16 for the configs.def rows of m_blocks 2), over the whole of K, or (sm90, plan.cluster = KC > 1) a cluster of KC CTAs owns it, each CTA
 // one contiguous KC-th of K. The warps of a CTA split its K into contiguous
 // ranges of k16 rows and sum their fp32 accumulators in shared memory at the
 // end, in warp order; a cluster's CTAs then sum their CTA sums in rank order
 // through distributed shared memory, each writing a share of the block. So
 // nothing goes through the workspace: no partials, no counter, no fix-up
-// chain, and the result is deterministic. The grid is (n / 64) x (m / 8) x
-// KC CTAs, the KC of a block consecutive (one cluster).
+// chain, and the result is deterministic. The grid is (n / 64) x (m / TOK)
+// x KC CTAs, the KC of a block consecutive (one cluster).
 //
 // The products are transposed, C^T = W^T A^T: the dequantized weights are
-// the A operand of mma.m16n8k16 (16 columns of C) and the 8 tokens its B
-// operand, so a k16 row of 64 columns takes 4 mma instead of the 8 that
-// 16-token tiles need (at M <= 8 those mostly multiply zero rows). The packed
+// the A operand of mma.m16n8k16 (16 columns of C) and each 8 tokens its B
+// operand, so a k16 row of 64 columns takes 4 mma per 8 tokens instead of
+// the 8 that 16-token tiles of the other kernels need at any M. The packed
 // weights need no other layout: a lane's B fragments of two adjacent n8
 // tiles (columns g and g + 8 of a 16-column group) are, reordered, its A
 // fragment of that group.
 //
 // Each warp streams its own K range through a private ring of STAGES slots
 // of one k16 row each (cp.async): its lanes' 16-byte weight fragments (the
-// packed layout is the mma.m16n8k16 B fragment of each lane), the 8 x 16
+// packed layout is the mma.m16n8k16 B fragment of each lane), the TOK x 16
 // block of A, and the scale vector (and AWQ zero-point word) of the row's
 // group for the 8 column groups. A lane reads its own weight fragment back,
 // so the ring needs no CTA barrier: a __syncwarp before a slot is refilled
 // (the A block and scales are read by every lane). The dequantization is
 // that of dense.cuh's compute (dequant4 / dequant8), then one mma.m16n8k16
-// per 4-bit weight word (one per pair of 8-bit words) into fp32 sums of the
-// scale group, which are scaled (fp32) and added up once per group.
+// per 4-bit weight word (one per pair of 8-bit words) and 8 tokens into fp32
+// sums of the scale group, which are scaled (fp32) and added up once per
+// group.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -45,27 +46,30 @@
 namespace marlin {
 
 // One warp's pipeline slot: one k16 row of its 64 columns.
-template <int BITS>
+template <int BITS, int TOK>
 struct ColumnSlot {
   uint4 w[32 * (BITS / 4)];  // lane l's weight fragment(s) at [l * BITS / 4]
-  uint4 a[16];               // A's 8 x 16 block: row r, half h at chunk 2r + (h ^ (r / 4 % 2))
+  uint4 a[2 * TOK];          // A's TOK x 16 block: row r, half h at chunk 2r + (h ^ (r / 4 % 2))
   uint4 s[8];                // scales of columns c + 8t (t = 0..7) at [c]
   uint32_t z[8];             // AWQ zero points of the same columns at [c]
 };
 // marlin_dense_smem_bytes() (plan.h) sizes the ring with MARLIN_COLUMN_SLOT_BYTES.
-static_assert(sizeof(ColumnSlot<4>) == MARLIN_COLUMN_SLOT_BYTES(4), "plan.h: slot layout");
-static_assert(sizeof(ColumnSlot<8>) == MARLIN_COLUMN_SLOT_BYTES(8), "plan.h: slot layout");
-static_assert(MARLIN_COLUMN_TOKENS == 8, "plan.h: a column block is 8 tokens");
-// The reduction buffer: [warp][8 rows][COLUMN_RED_LD floats] (plan.h).
+static_assert(sizeof(ColumnSlot<4, 8>) == MARLIN_COLUMN_SLOT_BYTES(4, 8), "plan.h: slot layout");
+static_assert(sizeof(ColumnSlot<8, 8>) == MARLIN_COLUMN_SLOT_BYTES(8, 8), "plan.h: slot layout");
+static_assert(sizeof(ColumnSlot<4, 16>) == MARLIN_COLUMN_SLOT_BYTES(4, 16), "plan.h: slot layout");
+static_assert(sizeof(ColumnSlot<8, 16>) == MARLIN_COLUMN_SLOT_BYTES(8, 16), "plan.h: slot layout");
+// The reduction buffer: [warp][TOK rows][COLUMN_RED_LD floats] (plan.h).
 constexpr int COLUMN_RED_LD = MARLIN_COLUMN_RED_LD;
 
-template <class S, class T, int TAG, int THREADS, int STAGES, int CTAS_PER_SM>
+template <class S, class T, int TAG, int TOK, int THREADS, int STAGES, int CTAS_PER_SM>
 __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marlin_dense_params p) {
   static_assert(TAG >= 800, "the mma.sync kernels need sm80+");
   static_assert(STAGES >= 2, "a ring of at least two slots");
-  constexpr int WARPS = THREADS / 32, WV = S::bits / 4, W64 = kPackedWords64<S::bits>, TOK = MARLIN_COLUMN_TOKENS;
+  static_assert(TOK == 8 || TOK == 16, "plan.h MARLIN_COLUMN_TOKENS: 8 or 16 tokens");
+  constexpr int WARPS = THREADS / 32, WV = S::bits / 4, W64 = kPackedWords64<S::bits>;
+  constexpr int TT = TOK / 8;  // n8 token tiles
   using T2 = typename Vec2<T>::type;
-  using Slot = ColumnSlot<S::bits>;
+  using Slot = ColumnSlot<S::bits, TOK>;
 
   extern __shared__ __align__(16) uint8_t smem[];
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
@@ -87,8 +91,8 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   const int32_t *const B = static_cast<const int32_t *>(p.b);
   const T *const A = static_cast<const T *>(p.a);
 
-  // Copy sources per lane: its weight fragment; lanes 0..15 row lane / 2,
-  // half lane % 2 of the A block (rows past m: zeros); lanes 0..7 the scale
+  // Copy sources per lane: its weight fragment; lanes 0..2 TOK - 1 row
+  // lane / 2, half lane % 2 of the A block (rows past m: zeros); lanes 0..7 the scale
   // vector of column group `lane`, lanes 8..15 (AWQ) the zero-point word of
   // column group `lane - 8`.
   const int32_t *b_src = B + int64_t(kt0) * b_row_words + nb * W64 + lane * 4 * WV;
@@ -96,7 +100,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   const bool a_row_ok = m0 + a_row < p.m;
   const T *a_src = A + (a_row_ok ? int64_t(m0 + a_row) * p.lda : 0) + kt0 * 16 + a_half * 8;
   uint32_t a_k_lim = a_row_ok ? p.k - a_half * 8 : 0;  // A chunk of row kt is read when 16 kt < a_k_lim
-  uint32_t copies_a = lane < 16, copies_s = lane < 8, copies_z = S::has_zero && lane >= 8 && lane < 16;
+  uint32_t copies_a = lane < 2 * TOK, copies_s = lane < 8, copies_z = S::has_zero && lane >= 8 && lane < 16;
   ptx::opaque(a_k_lim), ptx::opaque(copies_a), ptx::opaque(copies_s), ptx::opaque(copies_z);
   const T *s_src = static_cast<const T *>(p.scales) + nb * 64 + 8 * (lane & 7);
   const int32_t *z_src = static_cast<const int32_t *>(p.zeros) + nb * 8 + (lane & 7);
@@ -105,11 +109,12 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   // Shared-memory addresses in slot 0 of this warp's ring (slot s: + s *
   // sizeof(Slot)), kept in registers (opaque: not recomputed per row).
   // Stores: the weight fragment, the A chunk, the scale vector / zero word;
-  // loads: the same weight fragment, the ldmatrix row (lane L < 16 gives row
-  // L % 8, half L / 8: b0, b1 of the k16n8 fragment), the scale vector and
-  // zero word of column group lane / 4.
+  // loads: the same weight fragment, the ldmatrix row (lane L gives row
+  // L % 8 + 8 (L / 16), half L / 8 % 2: b0, b1 of the k16n8 fragment of
+  // token tile L / 16; .x2 reads lanes 0..15's), the scale vector and zero
+  // word of column group lane / 4.
   uint32_t ring = static_cast<uint32_t>(__cvta_generic_to_shared(smem)) + warp * STAGES * sizeof(Slot);
-  const int ld_row = lane & 7, ld_half = (lane >> 3) & 1;
+  const int ld_row = (lane & 7) + (TT > 1 ? 8 * (lane >> 4) : 0), ld_half = (lane >> 3) & 1;
   uint32_t w_at = ring + offsetof(Slot, w) + lane * 16 * WV;
   uint32_t a_st = ring + offsetof(Slot, a) + 16 * (2 * a_row + (a_half ^ ((a_row >> 2) & 1)));
   uint32_t a_ld = ring + offsetof(Slot, a) + 16 * (2 * ld_row + (ld_half ^ ((ld_row >> 2) & 1)));
@@ -134,24 +139,29 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
     a_src += 16;
   };
 
-  // acc[j]: columns 16j + g (e = 0, 1) and 16j + 8 + g (e = 2, 3) for
-  // tokens 2t + e % 2 (g = lane / 4, t = lane % 4); grp: the same sums of
+  // acc[u][j]: columns 16j + g (e = 0, 1) and 16j + 8 + g (e = 2, 3) for
+  // tokens 8u + 2t + e % 2 (g = lane / 4, t = lane % 4); grp: the same sums of
   // the current scale group, of the unscaled weights (codes less their
   // offsets: small integers, exact in T), added to acc times the group's
   // scales (fp32) at the group's last row: 16 FFMA per group instead of 16
   // HMUL2 per k16 row
-  float acc[4][4], grp[4][4];
+  float acc[TT][4][4], grp[TT][4][4];
 #pragma unroll
-  for (int nt = 0; nt < 4; ++nt)
+  for (int u = 0; u < TT; ++u)
 #pragma unroll
-    for (int e = 0; e < 4; ++e) acc[nt][e] = grp[nt][e] = 0.f;
+    for (int nt = 0; nt < 4; ++nt)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) acc[u][nt][e] = grp[u][nt][e] = 0.f;
   const int gmask = p.group_size - 1;
 
   const Offset4<T> fixed = offset4(T(float(S::bias)));  // the offsets without zero points
   auto compute = [&](int slot, int kt) {
     const uint32_t off = slot * sizeof(Slot);
-    uint32_t a[2];  // the tokens: the B operand
-    ptx::ldmatrix_x2(a, a_ld + off);
+    uint32_t a[2 * TT];  // the tokens: the B operand of token tile u at a[2u], a[2u + 1]
+    if constexpr (TT == 1)
+      ptx::ldmatrix_x2(reinterpret_cast<uint32_t(&)[2]>(a), a_ld + off);
+    else
+      ptx::ldmatrix_x4(reinterpret_cast<uint32_t(&)[4]>(a), a_ld + off);
     if constexpr (S::bits == 4) {
       const uint4 b = ptx::lds128(w_at + off);
       const uint32_t words[4] = {b.x, b.y, b.z, b.w};
@@ -165,7 +175,8 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
         dequant4(words[j], za, zb, v);
         // n8 tiles 2j, 2j + 1 (v[0..1], v[2..3]) as rows g, g + 8 of the A fragment
         const uint32_t w[4] = {as_u32(v[0]), as_u32(v[2]), as_u32(v[1]), as_u32(v[3])};
-        ptx::mma_16816<T>(grp[j], w, a[0], a[1]);
+#pragma unroll
+        for (int u = 0; u < TT; ++u) ptx::mma_16816<T>(grp[u][j], w, a[2 * u], a[2 * u + 1]);
       }
     } else {
       const uint4 b0 = ptx::lds128(w_at + off), b1 = ptx::lds128(w_at + off + 16);
@@ -176,19 +187,22 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
         dequant8(words[2 * j], va);
         dequant8(words[2 * j + 1], vb);
         const uint32_t w[4] = {as_u32(va[0]), as_u32(vb[0]), as_u32(va[1]), as_u32(vb[1])};
-        ptx::mma_16816<T>(grp[j], w, a[0], a[1]);
+#pragma unroll
+        for (int u = 0; u < TT; ++u) ptx::mma_16816<T>(grp[u][j], w, a[2 * u], a[2 * u + 1]);
       }
     }
     if ((((kt + 1) * 16) & gmask) == 0 || kt + 1 == kt1) {  // the group's last row (groups are k16 rows)
       const uint4 sv = ptx::lds128(s_ld + off);
       const T *const s8 = reinterpret_cast<const T *>(&sv);  // columns c + 8t
 #pragma unroll
-      for (int j = 0; j < 4; ++j)
+      for (int u = 0; u < TT; ++u)
 #pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          acc[j][e] = fmaf(grp[j][e], float(s8[2 * j + (e >> 1)]), acc[j][e]);
-          grp[j][e] = 0.f;
-        }
+        for (int j = 0; j < 4; ++j)
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            acc[u][j][e] = fmaf(grp[u][j][e], float(s8[2 * j + (e >> 1)]), acc[u][j][e]);
+            grp[u][j][e] = 0.f;
+          }
     }
   };
 
@@ -226,10 +240,14 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
     const int g = lane >> 2, t2 = 2 * (lane & 3);
     float *const mine = red + warp * TOK * COLUMN_RED_LD;
 #pragma unroll
-    for (int j = 0; j < 4; ++j)
+    for (int u = 0; u < TT; ++u)
 #pragma unroll
-      for (int e = 0; e < 4; ++e)
-        if (t2 + (e & 1) < rows) mine[(t2 + (e & 1)) * COLUMN_RED_LD + 16 * j + 8 * (e >> 1) + g] = acc[j][e];
+      for (int j = 0; j < 4; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+          const int r = 8 * u + t2 + (e & 1);
+          if (r < rows) mine[r * COLUMN_RED_LD + 16 * j + 8 * (e >> 1) + g] = acc[u][j][e];
+        }
   }
   __syncthreads();
   // 4 columns at a time: a float4 of each warp's row (COLUMN_RED_LD * 4

@@ -16,16 +16,17 @@ extern "C" {
 /* Most stripes one output tile is cut into (the selector keeps to it). */
 #define MARLIN_MAX_TILE_PARTS 16
 /* Tokens (rows of A and C) per block of the column kernel (COLUMN configs,
- * dense_column.cuh), whatever configs.def's m_blocks says. */
-#define MARLIN_COLUMN_TOKENS 8
+ * dense_column.cuh): 8 per configs.def m_blocks (1: 8 tokens, one n8 token
+ * tile of mma.m16n8k16; 2: 16 tokens, two). */
+#define MARLIN_COLUMN_TOKENS(m_blocks) (8 * (m_blocks))
 /* Floats per row of the column kernel's reduction buffer ([warp][token row]
  * [this]): 68, not 64, so that a warp's stores of rows 2t + e (t = 0..3),
  * columns c + g hit distinct banks. */
 #define MARLIN_COLUMN_RED_LD 68
 /* Bytes of one ring slot of the column kernel (dense_column.cuh ColumnSlot,
  * which static_asserts against it): a k16 row of 64 columns of bits-wide
- * weights, the 8 x 16 block of A, 8 scale vectors and 8 AWQ zero words. */
-#define MARLIN_COLUMN_SLOT_BYTES(bits) (16 * 64 * (bits) / 8 + MARLIN_COLUMN_TOKENS * 16 * 2 + 8 * 16 + 8 * 4)
+ * weights, the tokens x 16 block of A, 8 scale vectors and 8 AWQ zero words. */
+#define MARLIN_COLUMN_SLOT_BYTES(bits, tokens) (16 * 64 * (bits) / 8 + (tokens) * 16 * 2 + 8 * 16 + 8 * 4)
 
 /* Counters of the split-K fix-up at the start of every workspace: one per
  * tile cut between CTAs, indexed by the tile's first CTA, so a grid that cuts
@@ -138,8 +139,9 @@ static inline int32_t marlin_tile_stages(marlin_tile_config c, int bits) {
  * activations). */
 static inline int32_t marlin_dense_smem_bytes(marlin_tile_config c, int bits) {
   if (c.kind == MARLIN_TILE_COLUMN) { /* dense_column.cuh: a ring of ColumnSlots per warp, or the reduction */
-    int32_t ring = c.threads / 32 * c.stages * MARLIN_COLUMN_SLOT_BYTES(bits);
-    int32_t red = (c.threads / 32 * MARLIN_COLUMN_TOKENS * MARLIN_COLUMN_RED_LD + MARLIN_COLUMN_TOKENS * 64) * 4;
+    const int32_t tok = MARLIN_COLUMN_TOKENS(c.m_blocks);
+    int32_t ring = c.threads / 32 * c.stages * MARLIN_COLUMN_SLOT_BYTES(bits, tok);
+    int32_t red = (c.threads / 32 * tok * MARLIN_COLUMN_RED_LD + tok * 64) * 4;
     return ring > red ? ring : red;
   }
   int32_t a_stage = 16 * c.m_blocks * c.k_tile * 2;         /* fp16/bf16 A      */
