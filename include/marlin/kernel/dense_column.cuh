@@ -3,8 +3,9 @@
 // with the problem, packed weights and scales of dense.cuh (docs/layout.md).
 //
 // One CTA owns one 64-column strip of C for TOK rows of A (tokens: 8, or
-// 16 for the configs.def rows of m_blocks 2), over the whole of K, or (sm90, plan.cluster = KC > 1) a cluster of KC CTAs owns it, each CTA
-// one contiguous KC-th of K. The warps of a CTA split its K into contiguous
+// 16 for the configs.def rows of m_blocks 2), over the whole of K, or (sm90,
+// plan.cluster = KC > 1) a cluster of KC CTAs owns it, each CTA one
+// contiguous KC-th of K. The warps of a CTA split its K into contiguous
 // ranges of k16 rows and sum their fp32 accumulators in shared memory at the
 // end, in warp order; a cluster's CTAs then sum their CTA sums in rank order
 // through distributed shared memory, each writing a share of the block. So
@@ -14,8 +15,9 @@
 //
 // The products are transposed, C^T = W^T A^T: the dequantized weights are
 // the A operand of mma.m16n8k16 (16 columns of C) and each 8 tokens its B
-// operand, so a k16 row of 64 columns takes 4 mma per 8 tokens instead of
-// the 8 that 16-token tiles of the other kernels need at any M. The packed
+// operand, so a k16 row of 64 columns takes 4 mma per 8 tokens: at M <= 8
+// half the 8 that the other kernels' 16-token tiles need (those mostly
+// multiply zero rows). The packed
 // weights need no other layout: a lane's B fragments of two adjacent n8
 // tiles (columns g and g + 8 of a 16-column group) are, reordered, its A
 // fragment of that group.
@@ -91,10 +93,10 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   const int32_t *const B = static_cast<const int32_t *>(p.b);
   const T *const A = static_cast<const T *>(p.a);
 
-  // Copy sources per lane: its weight fragment; lanes 0..2 TOK - 1 row
-  // lane / 2, half lane % 2 of the A block (rows past m: zeros); lanes 0..7 the scale
-  // vector of column group `lane`, lanes 8..15 (AWQ) the zero-point word of
-  // column group `lane - 8`.
+  // Copy sources per lane: its weight fragment; lanes 0 .. 2 TOK - 1: row
+  // lane / 2, half lane % 2 of the A block (rows past m: zeros); lanes 0..7
+  // the scale vector of column group `lane`, lanes 8..15 (AWQ) the
+  // zero-point word of column group `lane - 8`.
   const int32_t *b_src = B + int64_t(kt0) * b_row_words + nb * W64 + lane * 4 * WV;
   const int a_row = (lane >> 1) % TOK, a_half = lane & 1;
   const bool a_row_ok = m0 + a_row < p.m;
