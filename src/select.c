@@ -28,7 +28,9 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
  * against the MMA configs: 4096 x 4096 10.1 against 11.7 us, 8192 x 8192
  * 27.4 against 28.5, 4096 x 6144 13.4 against 13.6; it lost 28672 x 8192,
  * 87.1 against 84.1; sixteenth session): there, one 8-warp CTA per block
- * (column_config8). */
+ * (column_config8).
+ * Past COLUMN_MAX_M, 16-token blocks (config 10) win the small layers up
+ * to M = 16 with 4-bit weights (column16_config). */
 #ifndef COLUMN_MAX_M /* -DCOLUMN_MAX_M=0 in c_args: the column configs only when forced (A/B runs) */
 #define COLUMN_MAX_M 4
 #endif
@@ -137,7 +139,7 @@ static void set_plan(marlin_dense_plan *plan, int config, int64_t m_tiles, int64
  * config 3) and to config 5 at M = 32 (31.3 against 28.4 for config 1);
  * larger factors move unmeasured 8-bit picks (M = 64 on the large layers).
  * The 8-bit picks are not fitted: the sweep's best gptq8 config was
- * 2.8-4.2 % faster in geomean at M = 16 / 32 (docs/performance.md).
+ * 3.2 / 3.4 % faster in geomean at M = 16 / 32 (docs/performance.md).
  * A WGMMA k-step is faster when the tiles' token rows are partly past m
  * (those rows are zero-filled, not loaded, and their MMA work is wasted):
  * on the H100 at half the rows 0.86x for 128-token tiles, 0.92x for 64 and
@@ -254,18 +256,18 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
                                   marlin_dense_plan *plan) {
   double t;
   if (forced_config >= 0) return plan_config(m, n, k, bits, act_order_copy, dev, forced_config, plan, &t);
-  if (dev->column && dev->arch >= 90 && m <= COLUMN_MAX_M) { /* the column kernel's rule (above) */
-    const int config = bits == 4 ? column_config(ceil_div(n, 64), ceil_div(k, 16), zeros, dev)
-                                 : column_config8(ceil_div(n, 64), ceil_div(k, 16), dev);
-    if (config >= 0 && plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS)
+  int rule = -1; /* the column kernel's rules (above) */
+  if (dev->column && dev->arch >= 90) {
+    const int64_t blocks = ceil_div(n, 64), ksteps = ceil_div(k, 16);
+    if (m <= COLUMN_MAX_M)
+      rule = bits == 4 ? column_config(blocks, ksteps, zeros, dev) : column_config8(blocks, ksteps, dev);
+    else if (bits == 4)
+      rule = column16_config(m, blocks, ksteps, dev);
+  }
+  if (rule >= 0) {
+    if (plan_config(m, n, k, bits, act_order_copy, dev, rule, plan, &t) == MARLIN_STATUS_SUCCESS)
       return MARLIN_STATUS_SUCCESS;
     marlin_clear_error(); /* e.g. too little shared memory: the other configs */
-  }
-  if (dev->column && dev->arch >= 90 && bits == 4) {
-    const int config = column16_config(m, ceil_div(n, 64), ceil_div(k, 16), dev);
-    if (config >= 0 && plan_config(m, n, k, bits, act_order_copy, dev, config, plan, &t) == MARLIN_STATUS_SUCCESS)
-      return MARLIN_STATUS_SUCCESS;
-    marlin_clear_error();
   }
   double best = -1;
   marlin_status first_error = MARLIN_STATUS_SUCCESS;
