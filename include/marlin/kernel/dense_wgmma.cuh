@@ -399,15 +399,14 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
       // JB parts x QB float4s in flight per thread (all of a 32-token
       // tile's parts in one round trip when it has at most 4)
       constexpr int QB = Q < 8 ? Q : 8, JB = TM == 256 ? 1 : 3;
-      const float *const partials = partials_of(p);
       for (int j0 = first + 1; j0 <= last; j0 += JB) {
 #pragma unroll
         for (int q0 = 0; q0 < Q; q0 += QB) {
           float4 v[JB][QB];
 #pragma unroll
           for (int jj = 0; jj < JB; ++jj) {
-            const float4 *const part = reinterpret_cast<const float4 *>(
-                partials + int64_t(stripes.slot_of(min(j0 + jj, last), t)) * (int64_t(TM) * NT)) + ctid;
+            const float4 *const part =
+                reinterpret_cast<const float4 *>(partial_slot<TM, NT>(p, stripes, t, min(j0 + jj, last))) + ctid;
 #pragma unroll
             for (int qq = 0; qq < QB; ++qq)
               if (j0 + jj <= last && quad_in_m(q0 + qq))

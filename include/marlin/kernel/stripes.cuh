@@ -71,9 +71,11 @@ __device__ __forceinline__ int *tile_counter(const marlin_dense_params &p, int f
   return reinterpret_cast<int *>(static_cast<uint8_t *>(p.workspace) + p.plan.ws_counters) + first;
 }
 
+// CTA cta's (by default this CTA's) partial of tile t.
 template <int TM, int NT>
-__device__ __forceinline__ float *partial_slot(const marlin_dense_params &p, const Stripes &s, int t) {
-  return partials_of(p) + int64_t(s.slot_of(blockIdx.x, t)) * (int64_t(TM) * NT);
+__device__ __forceinline__ float *partial_slot(const marlin_dense_params &p, const Stripes &s, int t,
+                                               int cta = blockIdx.x) {
+  return partials_of(p) + int64_t(s.slot_of(cta, t)) * (int64_t(TM) * NT);
 }
 
 // A barrier over the THREADS threads of the fix-up: the CTA (BAR 0) or, in a
