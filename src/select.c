@@ -24,11 +24,14 @@ static size_t tile_partial_bytes(marlin_tile_config c) {
  * measured. Its grid is chosen by the number of 64-column blocks against
  * the SMs (column_config, column_cluster).
  * With 8-bit weights it wins only on small layers, at most one 64-column
- * block per SM and K <= 8192 (H100 M = 1, config 8 without clusters
- * against the MMA configs: 4096 x 4096 10.1 against 11.7 us, 8192 x 8192
- * 27.4 against 28.5, 4096 x 6144 13.4 against 13.6; it lost 28672 x 8192,
- * 87.1 against 84.1; sixteenth session): there, one 8-warp CTA per block
- * (column_config8).
+ * block per two SMs and K <= 8192: there, one 8-warp CTA per block
+ * (column_config8). H100 M = 1, config 8 without clusters against config 0:
+ * 4096 x 4096 10.0 against 11.7 us (sixteenth and twentieth sessions). With
+ * the bytes-bound grids of config 0 (grid_cost) it lost the layers of one
+ * to two blocks per SM, 4096 x 6144 13.1 against 12.7 and 8192 x 8192 26.5
+ * against 26.4, even (twentieth session; before them it had won those, 13.4
+ * against 13.6 and 27.4 against 28.5), and 28672 x 8192 (87.1 against
+ * 84.1, sixteenth session).
  * Past COLUMN_MAX_M, 16-token blocks (config 10) win the small layers up
  * to M = 16 with 4-bit weights (column16_config). */
 #ifndef COLUMN_MAX_M /* -DCOLUMN_MAX_M=0 in c_args: the column configs only when forced (A/B runs) */
@@ -63,9 +66,10 @@ static int column_config(int64_t blocks, int64_t ksteps, int zeros, const marlin
   return blocks <= (zeros ? 2 : 4) * dev->sms ? MARLIN_TILE_CONFIG_9 : MARLIN_TILE_CONFIG_8;
 }
 /* 8-bit weights: the column config (8, one CTA per block: column_cluster)
- * where it wins, else -1 (the MMA configs). */
+ * where it wins (at most one block per two SMs, K <= 8192), else -1 (the
+ * MMA configs). */
 static int column_config8(int64_t blocks, int64_t ksteps, const marlin_device_info *dev) {
-  return blocks <= dev->sms && ksteps <= 8192 / 16 ? MARLIN_TILE_CONFIG_8 : -1;
+  return 2 * blocks <= dev->sms && ksteps <= 8192 / 16 ? MARLIN_TILE_CONFIG_8 : -1;
 }
 /* 4-bit weights at 8 < M <= 16: the 16-token column CTA (config 10; one
  * block of 16 tokens instead of the MMA tiles' split K) on layers of at
@@ -152,7 +156,7 @@ static void set_plan(marlin_dense_plan *plan, int config, int64_t m_tiles, int64
 #define MMA_CLUSTER_PARTIAL_NS_PER_KB 25.0
 #define MMA_FIXED_NS 4100.0
 #define MMA_PARTIAL_NS_PER_KB 30.0
-static double estimate_ns(const marlin_tile_config c, int bits, int64_t m, int64_t steps, int64_t parts,
+static double estimate_ns(const marlin_tile_config c, int bits, int64_t m, double steps, int64_t parts,
                           int64_t cluster) {
   const int64_t tm = 16 * (int64_t)c.m_blocks;
   const double use = (double)m / (double)(ceil_div(m, tm) * tm);
@@ -165,7 +169,76 @@ static double estimate_ns(const marlin_tile_config c, int bits, int64_t m, int64
   } else if (cluster > 1) {
     fixed_ns = MMA_CLUSTER_FIXED_NS, partial_ns = MMA_CLUSTER_PARTIAL_NS_PER_KB;
   }
-  return (double)steps * step_ns + (double)(parts - 1) * partial_kb * partial_ns + fixed_ns;
+  return steps * step_ns + (double)(parts - 1) * partial_kb * partial_ns + fixed_ns;
+}
+
+/* A split plan's parts may sum in a cluster (sm90: distributed shared
+ * memory; the mma.sync kernel; portable cluster sizes, <= 8). */
+static int64_t split_cluster(marlin_tile_config c, int64_t split, const marlin_device_info *dev) {
+  return c.kind == MARLIN_TILE_MMA && dev->arch >= 90 && split >= 2 && split <= 8 ? split : 1;
+}
+
+/* The grid's cost in k-steps of its config's step_ns (a CTA's k-step with
+ * the GPU full: every SM holding ctas_per_sm CTAs), each segment of a tile a
+ * CTA works on costing 3 steps more (pipeline fill, epilogue).
+ * The compute-bound model (every config but one, and every arch but sm90):
+ * the waves times a CTA's steps.
+ * The bytes-bound model: the 16-token MMA tile on sm90 (config 0, 2 CTAs per
+ * SM, one token tile: M <= 16) reads 8 KB of 4-bit weights per k-step and
+ * does little else, so the full GPU is bound by the weights' bytes and a
+ * grid that leaves SMs with one CTA, or idle, runs its CTAs faster. Its
+ * cost is the larger of
+ *  - the bytes: all the CTAs' steps over the full GPU's slots, and
+ *  - the busiest SM: a CTA's steps times `lone` where no SM holds two CTAs
+ *    (at most one CTA per SM, in clusters of at most 2: larger clusters
+ *    are placed two to an SM) or times `shared` (a CTA sharing its SM, the
+ *    rest of the GPU less loaded);
+ * a grid of several waves costs waves x steps with 4-bit weights, like the
+ * compute-bound model (a wave of 448 CTAs on 8192 x 57344 lost to stripes
+ * over one: awq4 113.1 us against 105.0, gptq4 bf16 102 against 98; gptq4
+ * fp16 even), and its bytes with 8-bit ones (160.1 against 164.5). The
+ * grids of this model are compared by their whole estimate (estimate_ns:
+ * the fixed and fix-up costs of a cluster sum and of stripes differ), with
+ * 8-bit weights at their own full-load step (1.36 us against step_ns'
+ * 0.77: twice the bytes; step_scale); the config's estimate against the
+ * other configs uses step_ns (the nineteenth session's fit).
+ * H100, twentieth session: config 0 forced with every split (MARLIN_SPLIT)
+ * on the 8 standard shapes, gptq4 at M = 16 and gptq8 at M = 1
+ * (docs/performance.md). Least squares on the log of the time: lone 0.51,
+ * shared 0.82 with 4-bit weights (rms 5.4 %), 0.31 and 0.62 of the 8-bit
+ * step with 8-bit ones (rms 6.0 %); the picks are the fastest plan measured
+ * on 7 of 8 shapes (4096 x 4096: 8 parts, 10.9 / 11.7 us against 10.5 /
+ * 11.7 for 4 parts; the column configs are taken there). The old grid
+ * model (waves x steps, the cheaper in steps) lost on 4096 x 28672 (stripes
+ * over the 264 slots 31.7 us against 27.7 for one CTA per tile, 224 CTAs)
+ * and 8192 x 8192 (4 parts 19.3 against 18.6 for 2), and with 8-bit weights
+ * on 8192 x 10240 (stripes 37.3 against 34.6 for 80 CTAs, one per tile)
+ * and 28672 x 8192 (4 parts 84.5 against 81.7 for 2). */
+typedef struct grid_rates {
+  int bound_by_bytes; /* else the compute-bound model */
+  double lone, shared;
+  double step_scale; /* the full-load k-step against step_ns (8-bit weights: more bytes) */
+  int waves_by_bytes; /* a grid of several waves costs its bytes too (else waves x steps) */
+} grid_rates;
+static grid_rates grid_rates_of(marlin_tile_config c, int bits, int64_t m_tiles, int per_sm,
+                                const marlin_device_info *dev) {
+  grid_rates r = {0, 1, 1, 1, 0};
+  if (c.kind == MARLIN_TILE_MMA && dev->arch >= 90 && per_sm >= 2 && c.m_blocks == 1 && m_tiles == 1) {
+    r.bound_by_bytes = 1;
+    r.lone = bits == 8 ? 0.31 : 0.51;
+    r.shared = bits == 8 ? 0.62 : 0.82;
+    r.step_scale = bits == 8 ? 1360.0 / 770 : 1;
+    r.waves_by_bytes = bits == 8;
+  }
+  return r;
+}
+static double grid_cost(int64_t ctas, int64_t ksteps, int64_t segments, int64_t cluster, int64_t slots,
+                        int64_t sms, grid_rates r) {
+  const double waves = (double)ceil_div(ctas, slots), steps = (double)(ksteps + 3 * segments);
+  if (!r.bound_by_bytes || (ctas > slots && !r.waves_by_bytes)) return waves * steps;
+  const double bytes = (double)ctas * steps / (double)slots;
+  const double sm = steps * (ctas <= sms && cluster <= 2 ? r.lone : waves * r.shared);
+  return bytes > sm ? bytes : sm;
 }
 
 /* The plan of one config, and *est_ns its estimated time (MMA and WGMMA
@@ -219,33 +292,37 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
     return MARLIN_STATUS_SUCCESS;
   }
 
-  /* Grid size from a small cost model in k-steps, each segment of a tile a
-   * CTA works on costing ~3 extra steps (pipeline fill, epilogue):
+  /* Grid size from a small cost model in k-steps (grid_cost), over:
    *  - split: tiles x s CTAs, each tile's K cut into s equal parts, in
    *    ceil(CTAs / slots) waves; good when CTAs are short (small problems);
    *  - stripes: one full wave, every CTA the same number of units (+-1); no tail,
    *    good when the tiles alone would leave a partial last wave. */
   int64_t slots = (int64_t)dev->sms * per_sm;
   if (slots > MARLIN_TILE_COUNTERS) slots = MARLIN_TILE_COUNTERS; /* a grid that cuts tiles: plan.h */
-  int64_t ctas = tiles, best = -1, split = 1, parts = 1;
+  const grid_rates r = grid_rates_of(c, bits, m_tiles, per_sm, dev);
+  /* The bytes-bound model compares the grids by their whole estimate (the
+   * fixed and fix-up costs of a cluster sum and a workspace sum differ), the
+   * compute-bound one by their steps alone. */
+  int64_t ctas = tiles, parts = 1, cluster = 1;
+  double best = -1, best_steps = 0;
   for (int64_t s = 1; s <= MARLIN_MAX_TILE_PARTS && s <= ksteps; ++s) {
     const int64_t per = ksteps / s;
     if (s > 1 && per < 2) break;
     if (ksteps % s) continue; /* equal parts, so stripes never straddle tiles */
     if (s > 1 && tiles * s > slots) break; /* a grid that cuts tiles is one wave */
-    const int64_t cost = ceil_div(tiles * s, slots) * (per + 3);
-    if (best < 0 || cost < best) best = cost, ctas = tiles * s, parts = s, split = s;
+    const int64_t cl = split_cluster(c, s, dev);
+    const double steps = grid_cost(tiles * s, per, 1, cl, slots, dev->sms, r);
+    const double score = r.bound_by_bytes ? estimate_ns(c, bits, m, steps * r.step_scale, s, cl) : steps;
+    if (best < 0 || score < best) best = score, best_steps = steps, ctas = tiles * s, parts = s, cluster = cl;
   }
   if (slots < units) {
-    const int64_t per = ceil_div(units, slots);
-    const int64_t cost = per + 3 * (1 + ceil_div(per, ksteps));
-    if (cost < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS)
-      best = cost, ctas = slots, parts = ceil_div(ksteps, per) + 1, split = 0;
+    const int64_t per = ceil_div(units, slots), p = ceil_div(ksteps, per) + 1;
+    const double steps = grid_cost(slots, per, 1 + ceil_div(per, ksteps), 1, slots, dev->sms, r);
+    const double score = r.bound_by_bytes ? estimate_ns(c, bits, m, steps * r.step_scale, p, 1) : steps;
+    if (score < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS)
+      best = score, best_steps = steps, ctas = slots, parts = p, cluster = 1;
   }
-  /* A split plan's parts may sum in a cluster (sm90: distributed shared
-   * memory; the mma.sync kernel; portable cluster sizes, <= 8). */
-  const int64_t cluster = c.kind == MARLIN_TILE_MMA && dev->arch >= 90 && split >= 2 && split <= 8 ? split : 1;
-  *est_ns = estimate_ns(c, bits, m, best, parts, cluster);
+  *est_ns = estimate_ns(c, bits, m, best_steps, parts, cluster);
   set_plan(plan, config, m_tiles, n_tiles, ksteps, ctas, smem, cluster, 2 * tile_partial_bytes(c), m, k,
            act_order_copy);
   return MARLIN_STATUS_SUCCESS;

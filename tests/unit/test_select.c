@@ -212,11 +212,11 @@ static void select_config_by_cost(void **s) {
     assert_int_equal(plan_of_scheme(m, 57344, 8192, 4, 1, &h100_wgmma, -1).config, MARLIN_TILE_CONFIG_8);
   }
   /* 8-bit weights (select.c column_config8): the column kernel, one 8-warp
-   * CTA per block, on layers of at most one block per SM and K <= 8192
-   * (H100 M = 1: 4096 x 4096 10.1 us against 11.7, 8192 x 8192 27.4
-   * against 28.5); the MMA configs on the others (28672 x 8192: 84.1
-   * against 87.1; 4096 x 28672: 47.3 against 49.4-60.3) and past M = 4 */
-  const int64_t col8[][2] = {{4096, 4096}, {6144, 4096}, {8192, 8192}};
+   * CTA per block, on layers of at most one block per two SMs and K <= 8192
+   * (H100 M = 1: 4096 x 4096 10.0 us against 11.7); the MMA configs on the
+   * others (4096 x 6144: 12.7 against 13.1; 28672 x 8192: 84.1 against
+   * 87.1; 4096 x 28672: 47.3 against 49.4-60.3) and past M = 4 */
+  const int64_t col8[][2] = {{4096, 4096}, {4224, 8192}};
   for (size_t i = 0; i < sizeof col8 / sizeof *col8; ++i)
     for (int64_t m = 1; m <= 4; ++m) {
       p = plan_of(m, col8[i][0], col8[i][1], 8, &h100, -1);
@@ -224,10 +224,12 @@ static void select_config_by_cost(void **s) {
       assert_int_equal(p.cluster, 1);
       assert_int_equal(p.ctas, col8[i][0] / 64);
     }
+  assert_int_equal(picked(1, 6144, 4096, 8, &h100), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(1, 8192, 8192, 8, &h100), MARLIN_TILE_CONFIG_0);
+  assert_int_equal(picked(1, 4288, 4096, 8, &h100), MARLIN_TILE_CONFIG_0); /* 67 blocks */
   assert_int_equal(picked(1, 8192, 28672, 8, &h100), MARLIN_TILE_CONFIG_0);
   assert_int_equal(picked(1, 28672, 4096, 8, &h100), MARLIN_TILE_CONFIG_0);
   assert_int_equal(picked(1, 8192, 8200, 8, &h100), MARLIN_TILE_CONFIG_0); /* K > 8192 */
-  assert_int_equal(picked(1, 8512, 4096, 8, &h100), MARLIN_TILE_CONFIG_0); /* 133 blocks */
   assert_int_equal(picked(5, 4096, 4096, 8, &h100), MARLIN_TILE_CONFIG_0);
   /* 64 rows: 64 x 256 tiles on a large layer; on 4096 x 4096 they would be cut
    * into 8 parts of 64 KB partials each, so 32 x 128 tiles win there */
@@ -387,12 +389,46 @@ static void select_cluster_plans(void **s) {
   assert_int_equal(plan_of(13, 6136, 4000, 4, &h100, MARLIN_TILE_CONFIG_0).cluster, 4);
 }
 
+/* The bytes-bound grids of config 0 on sm90 (select.c grid_cost), pinned to
+ * the fastest plans of the twentieth session's H100 split sweep
+ * (docs/performance.md). */
+static void select_grid_bytes_bound(void **s) {
+  (void)s;
+  struct {
+    int64_t m, n, k;
+    int bits;
+    int32_t ctas, cluster;
+  } const cases[] = {
+      {16, 28672, 4096, 4, 224, 1},  /* one CTA per tile: 27.7 us against 31.7 for stripes over 264 */
+      {16, 8192, 8192, 4, 128, 2},   /* 2 parts, one CTA per SM: 18.6 against 19.3 for 4 parts */
+      {16, 8192, 28672, 4, 256, 4},  /* 4 parts: 49.3 against 52.0 for 2 */
+      {16, 10240, 8192, 4, 264, 1},  /* stripes: 25.8 against 27.9 for 2 parts */
+      {16, 57344, 8192, 4, 264, 1},  /* stripes: 4-bit grids of two waves cost waves x steps */
+      {1, 10240, 8192, 8, 80, 1},    /* one CTA per tile: 34.6 against 37.3 for stripes or 2 parts */
+      {1, 8192, 28672, 8, 128, 2},   /* 2 parts: 81.7 against 84.5 for 4 */
+      {1, 57344, 8192, 8, 448, 1},   /* two waves of one CTA per tile: 160.1 against 164.5 for stripes */
+      {16, 6144, 4096, 8, 96, 2},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+    const marlin_dense_plan p = plan_of(cases[i].m, cases[i].n, cases[i].k, cases[i].bits, &h100, -1);
+    assert_int_equal(p.config, MARLIN_TILE_CONFIG_0);
+    assert_int_equal(p.ctas, cases[i].ctas);
+    assert_int_equal(p.cluster, cases[i].cluster);
+  }
+  /* not before sm90: the compute-bound model (stripes over the 216 slots of an
+   * A100-sized sm80 GPU) */
+  const marlin_device_info a100 = {108, 163 * 1024, 80, 0, 1};
+  const marlin_dense_plan p = plan_of(16, 28672, 4096, 4, &a100, MARLIN_TILE_CONFIG_0);
+  assert_int_equal(p.ctas, 216);
+}
+
 int main(int argc, char **argv) {
   static const struct CMUnitTest tests[] = {
       cmocka_unit_test(select_grid_invariants_h100),  cmocka_unit_test(select_grid_invariants_small_gpus),
       cmocka_unit_test(select_grid_invariants_sweep), cmocka_unit_test(select_config_by_cost),
       cmocka_unit_test(select_forced_config),         cmocka_unit_test(select_act_order_copy),
       cmocka_unit_test(select_too_large),             cmocka_unit_test(select_cluster_plans),
+      cmocka_unit_test(select_grid_bytes_bound),
   };
   return marlin_test_main(tests, sizeof tests / sizeof tests[0], argc, argv);
 }
