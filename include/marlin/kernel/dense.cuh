@@ -290,7 +290,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     }
     if constexpr (S::has_zero) {
       const int32_t *const tZ = reinterpret_cast<const int32_t *>(sZ + slot * G::Z_STAGE);
-      f.z = tZ[srow * (NT / 8) + wn * 8 + (lane >> 2)];
+      if (!(i & 1)) f.z = tZ[srow * (NT / 8) + wn * 8 + (lane >> 2)];  // the pair's second block: pair_zeros
     }
   };
 
@@ -302,14 +302,23 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
     const uint32_t wy = reinterpret_cast<const uint32_t *>(&y)[t / 2];
     return as_vec2<T2>(ptx::prmt(wx, wy, t % 2 ? 0x7632u : 0x5410u));
   };
-  auto compute = [&](const Frag &f) {
+  // AWQ: a warp's k16 blocks 2j and 2j + 1 (kb = wk KB_WARP + i, KB_WARP
+  // even) lie in one group (groups of >= 32 rows, aligned: schemes.def's
+  // kernel schemes), so the pair's second block reuses the first's
+  // zero-point offsets (pair_zeros) instead of loading and rebuilding them.
+  // (Sharing the scales the same way costs register copies: the next
+  // block's fetch overwrites the first block's fragment before the second
+  // block's compute.)
+  [[maybe_unused]] Zeros4<T> pair_zeros;
+  auto compute = [&](const Frag &f, bool pair_second) {
     const T *const s8 = reinterpret_cast<const T *>(&f.s);  // columns c + 8t
     [[maybe_unused]] uint4 rs[4];  // ROW_GROUPS: scales of rows r0, r0+1, r0+8, r0+9
     if constexpr (ROW_GROUPS) row_scales(f, rs);
     if constexpr (S::bits == 4) {
       const uint32_t words[4] = {f.b[0].x, f.b[0].y, f.b[0].z, f.b[0].w};
-      [[maybe_unused]] Zeros4<T> zeros;
-      if constexpr (S::has_zero) zeros = zeros4(f.z, static_cast<T *>(nullptr));
+      if constexpr (S::has_zero)
+        if (!pair_second) pair_zeros = zeros4(f.z, static_cast<T *>(nullptr));
+      [[maybe_unused]] const Zeros4<T> &zeros = pair_zeros;
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         Offset4<T> za, zb;
@@ -451,7 +460,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
             ptx::cp_async_wait<STAGES - 2>();
             __syncthreads();
           }
-          compute(frag[i & 1]);
+          compute(frag[i & 1], (i & 1) != 0);
         }
         if constexpr (STEPS_UNROLLED != STAGES) slot_rt = (slot_rt + 1) % STAGES;
       }

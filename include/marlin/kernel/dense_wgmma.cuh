@@ -252,6 +252,14 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   // AWQ: the zero-point offsets of the lane's MW words for the scale group
   // of k16 block kb. The consumer loop computes them when a block starts a
   // group (once per stage for groups of >= k_tile rows), not per block.
+  // KEEP_ZEROS (the 32-token tile): each word's offsets built alone
+  // (dequant.cuh word_zero_offsets: no lane swizzle), and kept over the
+  // stages of a group of more rows than a stage. H100, awq4 fp16, against
+  // per-stage zeros4 (twentieth session): M = 32 1.86 / 1.88 -> 1.91 / 1.91
+  // (8192 x 57344 123.0 -> 120.7 us); the same on the 64- and 128-token
+  // tiles lost M = 64, 1.57 / 1.56 -> 1.53 / 1.54 (4096 x 4096 on config 3
+  // 15.0 -> 15.8 us), so they keep the per-stage zeros4.
+  constexpr bool KEEP_ZEROS = TM <= 32;
   auto zero_offsets = [&](Offset4<T> (&za)[MW], Offset4<T> (&zb)[MW], int slot, int kb) {
     const int srow = stage_scale_row<G::LOG2_KT>(gshift, kb);
     // byte j: zero points of columns c + 16j, c + 16j + 8
@@ -259,11 +267,15 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
         reinterpret_cast<const uint32_t *>(sZ + slot * G::Z_STAGE)[srow * (NT / 8) + b64 * 8 + (lane >> 2)];
 #pragma unroll
     for (int i = 0; i < MW; ++i) {
-      // j0 depends on the warp: shift byte j0 + i down and read pair 0
-      // (a run-time index into Zeros4's arrays would go to local memory)
-      const Zeros4<T> z = zeros4(zword >> (8 * (j0 + i)), static_cast<T *>(nullptr));
-      za[i] = z.a(0);
-      zb[i] = z.b(0);
+      if constexpr (KEEP_ZEROS) {
+        word_zero_offsets(zword, j0 + i, za[i], zb[i]);
+      } else {
+        // j0 depends on the warp: shift byte j0 + i down and read pair 0
+        // (a run-time index into Zeros4's arrays would go to local memory)
+        const Zeros4<T> z = zeros4(zword >> (8 * (j0 + i)), static_cast<T *>(nullptr));
+        za[i] = z.a(0);
+        zb[i] = z.b(0);
+      }
     }
   };
   auto dequant_block = [&](uint32_t (&a)[MW][4], int slot, int kb, const Offset4<T> (&zoa)[MW],
@@ -346,17 +358,23 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     // blocks, dequantize the batch, issue its wgmmas, wait for them; then
     // hand the slot back. The warpgroups do not wait for each other, so one
     // dequantizes while the other's wgmmas run ----
+    // AWQ: zero_offsets of the current group, rebuilt where a group starts
+    // (KEEP_ZEROS: a stage's first block only at the segment's first stage,
+    // or where its first row starts a group: groups of more rows than a
+    // stage keep them over stages)
+    [[maybe_unused]] Offset4<T> zoa[MW], zob[MW];
     for (int step = step_begin; step < step_end; ++step) {
       if (unpublished && step == step_begin + PUBLISH_AFTER_STEPS) publish_warp(unpublished, lane), unpublished = nullptr;
       wgmma::mbar_wait(full0 + 8 * slot, phase);
-      [[maybe_unused]] Offset4<T> zoa[MW], zob[MW];  // AWQ: zero_offsets of the current group
 #pragma unroll
       for (int kb0 = 0; kb0 < G::KB; kb0 += G::BATCH) {
         uint32_t frag[G::BATCH][MW][4];
 #pragma unroll
         for (int kb = 0; kb < G::BATCH; ++kb) {
-          if constexpr (S::has_zero)  // block 0 always starts one: 0 & group_mask == 0
-            if ((((kb0 + kb) * 16) & group_mask) == 0) zero_offsets(zoa, zob, slot, kb0 + kb);
+          if constexpr (S::has_zero)
+            if (kb0 + kb == 0 ? !KEEP_ZEROS || step == step_begin || ((step * KT) & group_mask) == 0
+                              : (((kb0 + kb) * 16) & group_mask) == 0)
+              zero_offsets(zoa, zob, slot, kb0 + kb);
           dequant_block(frag[kb], slot, kb0 + kb, zoa, zob);
         }
         wgmma::fence();

@@ -120,6 +120,31 @@ __device__ __forceinline__ Zeros4<T> zeros4(uint32_t z, T *) {
   return r;
 }
 
+// AWQ, one word alone: the offsets of 4-bit word j's two columns (c + 16j,
+// c + 16j + 8) from the packed zero-point word z (byte j: their zero points
+// in bits 0..3 and 4..7), each broadcast over both halves: a byte permute
+// puts byte j in bytes 0 and 2, then the same magic-number OR as zeros4.
+// For consumers that need a few words' offsets held in registers (the
+// wgmma kernel): zeros4 builds all four words' at once, but as pairs that
+// need a lane swizzle, which costs a permute when the offsets are kept.
+template <class T>
+__device__ __forceinline__ void word_zero_offsets(uint32_t z, int j, Offset4<T> &za, Offset4<T> &zb) {
+  using T2 = typename Vec2<T>::type;
+  constexpr bool fp16 = std::is_same<T, half>::value;
+  const uint32_t magic = fp16 ? 0x64006400u : 0x43004300u;  // 1024 (fp16), 128 (bf16)
+  const uint32_t t = ptx::prmt(z, 0u, 0x4040u | uint32_t(j) | (uint32_t(j) << 8));
+  za.lo = as_vec2<T2>(ptx::and_or(t, 0x000f000fu, magic));
+  zb.lo = as_vec2<T2>(ptx::and_or(t >> 4, 0x000f000fu, magic));
+  if constexpr (fp16) {
+    const half2 c960 = __half2half2(__ushort_as_half(0x6380));
+    za.hi = __hsub2(c960, za.lo);  // 960 - (1024 + z) = -(64 + z)
+    zb.hi = __hsub2(c960, zb.lo);
+  } else {
+    za.hi = za.lo;
+    zb.hi = zb.lo;
+  }
+}
+
 // The offsets of 4-bit word j's two columns (c + 16j, c + 16j + 8): the AWQ
 // zero points of the block, or `fixed` (offset4 of the scheme's bias).
 template <bool HAS_ZERO, class T>
