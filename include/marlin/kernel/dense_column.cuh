@@ -157,6 +157,15 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   const int gmask = p.group_size - 1;
 
   const Offset4<T> fixed = offset4(T(float(S::bias)));  // the offsets without zero points
+  // AWQ: the zero-point offsets. KEEP_ZEROS (fp16, 8-token CTAs): the
+  // current group's, rebuilt at the rows that start a group (and the warp's
+  // first row), not at every row. H100, awq4 fp16, against a build per row
+  // (twentieth session, alternately): M = 1 2.62 / 2.61 -> 2.66 / 2.66, M = 4
+  // 2.59 / 2.59 -> 2.61 / 2.61. With bf16 (M = 1 2.58 -> 2.55) and in the
+  // 16-token CTA (4096 x 6144 at M = 16 11.1 -> 11.4 us) it lost: those build
+  // them per row.
+  constexpr bool KEEP_ZEROS = std::is_same<T, half>::value && TOK == 8;
+  [[maybe_unused]] Zeros4<T> zeros;
   auto compute = [&](int slot, int kt) {
     const uint32_t off = slot * sizeof(Slot);
     uint32_t a[2 * TT];  // the tokens: the B operand of token tile u at a[2u], a[2u + 1]
@@ -167,8 +176,9 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
     if constexpr (S::bits == 4) {
       const uint4 b = ptx::lds128(w_at + off);
       const uint32_t words[4] = {b.x, b.y, b.z, b.w};
-      [[maybe_unused]] Zeros4<T> zeros;
-      if constexpr (S::has_zero) zeros = zeros4(ptx::lds32(z_ld + off), static_cast<T *>(nullptr));
+      if constexpr (S::has_zero)
+        if (!KEEP_ZEROS || kt == kt0 || ((kt * 16) & gmask) == 0)
+          zeros = zeros4(ptx::lds32(z_ld + off), static_cast<T *>(nullptr));
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         Offset4<T> za, zb;
