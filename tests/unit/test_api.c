@@ -240,6 +240,10 @@ static void scheme_info_table(void **state) {
     assert_non_null(i);
     assert_string_equal(i->name, marlin_scheme_name((marlin_scheme)s));
     assert_int_equal(i->kernel_acts & ~i->acts, 0); /* kernel_acts is a subset */
+    /* the dense kernels' AWQ path shares a warp's two k16 blocks' zero
+     * points (dense.cuh pair_zeros): a kernel scheme with zero points has
+     * no groups of 16 rows */
+    if (i->kernel_acts && i->zero != MARLIN_ZERO_NONE) assert_false(i->groups & MARLIN_G_16);
   }
 }
 

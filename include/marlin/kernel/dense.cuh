@@ -304,7 +304,8 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   };
   // AWQ: a warp's k16 blocks 2j and 2j + 1 (kb = wk KB_WARP + i, KB_WARP
   // even) lie in one group (groups of >= 32 rows, aligned: schemes.def's
-  // kernel schemes), so the pair's second block reuses the first's
+  // kernel schemes with zero points have no 16-row groups, test_api.c
+  // scheme_info_table), so the pair's second block reuses the first's
   // zero-point offsets (pair_zeros) instead of loading and rebuilding them.
   // (Sharing the scales the same way costs register copies: the next
   // block's fetch overwrites the first block's fragment before the second
