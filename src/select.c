@@ -241,6 +241,15 @@ static double grid_cost(int64_t ctas, int64_t ksteps, int64_t segments, int64_t 
   return bytes > sm ? bytes : sm;
 }
 
+/* What plan_config compares a config's grids by: the bytes-bound model the
+ * whole estimate (the fixed and fix-up costs of a cluster sum and a
+ * workspace sum differ), at the weights' own full-load step; the
+ * compute-bound one the grid's steps alone. */
+static double grid_score(marlin_tile_config c, int bits, int64_t m, grid_rates r, double steps, int64_t parts,
+                         int64_t cluster) {
+  return r.bound_by_bytes ? estimate_ns(c, bits, m, steps * r.step_scale, parts, cluster) : steps;
+}
+
 /* The plan of one config, and *est_ns its estimated time (MMA and WGMMA
  * configs; the column configs are taken by rule, column_config). */
 static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
@@ -300,9 +309,6 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
   int64_t slots = (int64_t)dev->sms * per_sm;
   if (slots > MARLIN_TILE_COUNTERS) slots = MARLIN_TILE_COUNTERS; /* a grid that cuts tiles: plan.h */
   const grid_rates r = grid_rates_of(c, bits, m_tiles, per_sm, dev);
-  /* The bytes-bound model compares the grids by their whole estimate (the
-   * fixed and fix-up costs of a cluster sum and a workspace sum differ), the
-   * compute-bound one by their steps alone. */
   int64_t ctas = tiles, parts = 1, cluster = 1;
   double best = -1, best_steps = 0;
   for (int64_t s = 1; s <= MARLIN_MAX_TILE_PARTS && s <= ksteps; ++s) {
@@ -312,13 +318,13 @@ static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int 
     if (s > 1 && tiles * s > slots) break; /* a grid that cuts tiles is one wave */
     const int64_t cl = split_cluster(c, s, dev);
     const double steps = grid_cost(tiles * s, per, 1, cl, slots, dev->sms, r);
-    const double score = r.bound_by_bytes ? estimate_ns(c, bits, m, steps * r.step_scale, s, cl) : steps;
+    const double score = grid_score(c, bits, m, r, steps, s, cl);
     if (best < 0 || score < best) best = score, best_steps = steps, ctas = tiles * s, parts = s, cluster = cl;
   }
   if (slots < units) {
     const int64_t per = ceil_div(units, slots), p = ceil_div(ksteps, per) + 1;
     const double steps = grid_cost(slots, per, 1 + ceil_div(per, ksteps), 1, slots, dev->sms, r);
-    const double score = r.bound_by_bytes ? estimate_ns(c, bits, m, steps * r.step_scale, p, 1) : steps;
+    const double score = grid_score(c, bits, m, r, steps, p, 1);
     if (score < best && ceil_div(ksteps, units / slots) < MARLIN_MAX_TILE_PARTS)
       best = score, best_steps = steps, ctas = slots, parts = p, cluster = 1;
   }

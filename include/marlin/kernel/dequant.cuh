@@ -100,6 +100,12 @@ struct Zeros4 {
   }
 };
 
+// fp16: the high-nibble offset -(64 + z) from the low-nibble one 1024 + z
+// (dequant4 scales the high nibble's 1024 + 16 q by 1/16 first).
+__device__ __forceinline__ half2 high_nibble_offset(half2 lo) {
+  return __hsub2(__half2half2(__ushort_as_half(0x6380)), lo);  // 960 - (1024 + z) = -(64 + z)
+}
+
 template <class T>
 __device__ __forceinline__ Zeros4<T> zeros4(uint32_t z, T *) {
   using T2 = typename Vec2<T>::type;
@@ -111,10 +117,9 @@ __device__ __forceinline__ Zeros4<T> zeros4(uint32_t z, T *) {
   r.lo_b[0] = as_vec2<T2>(ptx::and_or(z >> 4, 0x000f000fu, magic));
   r.lo_b[1] = as_vec2<T2>(ptx::and_or(z >> 12, 0x000f000fu, magic));
   if constexpr (fp16) {
-    const half2 c960 = __half2half2(__ushort_as_half(0x6380));
     for (int i = 0; i < 2; ++i) {
-      r.hi_a[i] = __hsub2(c960, r.lo_a[i]);  // 960 - (1024 + z) = -(64 + z)
-      r.hi_b[i] = __hsub2(c960, r.lo_b[i]);
+      r.hi_a[i] = high_nibble_offset(r.lo_a[i]);
+      r.hi_b[i] = high_nibble_offset(r.lo_b[i]);
     }
   }
   return r;
@@ -136,9 +141,8 @@ __device__ __forceinline__ void word_zero_offsets(uint32_t z, int j, Offset4<T> 
   za.lo = as_vec2<T2>(ptx::and_or(t, 0x000f000fu, magic));
   zb.lo = as_vec2<T2>(ptx::and_or(t >> 4, 0x000f000fu, magic));
   if constexpr (fp16) {
-    const half2 c960 = __half2half2(__ushort_as_half(0x6380));
-    za.hi = __hsub2(c960, za.lo);  // 960 - (1024 + z) = -(64 + z)
-    zb.hi = __hsub2(c960, zb.lo);
+    za.hi = high_nibble_offset(za.lo);
+    zb.hi = high_nibble_offset(zb.lo);
   } else {
     za.hi = za.lo;
     zb.hi = zb.lo;
