@@ -119,6 +119,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   const int num_groups = max(1, p.k >> gshift);
   const int srows = stage_scale_rows<G::LOG2_KT>(gshift);       // scale rows per stage
   const int kb_rows = p.k_pad / 16;
+  const int scale_warps = (srows * (NT / 8) + 31) / 32;  // warps holding a stage's scale chunks (DECODE)
   const int64_t b_row_words = packed_row_words<S::bits>(p);
 
   // The decode tile (one m16 block), where instruction issue is the limit,
@@ -128,6 +129,16 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   // address arithmetic and a runtime slot: hoisted and unrolled, they spilled
   // at their register limit and ran 4-10 % slower (docs/performance.md).
   constexpr bool DECODE = MB == 1 && !ROW_GROUPS;  // ROW_GROUPS: no gain measured, fewer spills
+  // AWQ's decode tile: a stage's scale and zero-point copies are addressed
+  // and issued by one warp (scale_warps with groups of 32), the turn
+  // rotating over the warps, instead of by every thread under a predicate:
+  // ~10 % fewer instructions per stage on the other warps. H100, M = 16,
+  // three runs (twenty-first session): awq4 fp16 +0.5-0.9 %, bf16 +1.8-2.7 %
+  // (8192 x 8192, one CTA per SM, lost 20.1 -> 21.2 us with fp16); gptq4
+  // gained nothing (4 % fewer instructions; 8192 x 8192 18.4 -> 19.1 us), so
+  // it keeps every thread's copy.
+  constexpr bool ROTATE_SCALE_COPIES = DECODE && S::has_zero;
+  static_assert(!ROTATE_SCALE_COPIES || (G::WARPS & (G::WARPS - 1)) == 0, "the turn rotates over 2^n warps");
   constexpr int STEPS_UNROLLED = DECODE ? STAGES : 1;
 
   // ---- global -> shared addressing of the decode tile, per thread. Each
@@ -183,17 +194,35 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
       for (int i = 0; i < B_ITERS; ++i) ok[i] = step < b_lim[i], src[i] = ok[i] ? b_next + i * b_stride : B;
       // scales and zero points are addressed per stage: pointers kept from
       // the segment's start spilled at the register cap (awq4)
-      const StageChunk<T> sc = scale_chunk<T, NT>(p, k0, n0, gshift, num_groups, tid);
+      [[maybe_unused]] StageChunk<T> sc = {};
       [[maybe_unused]] StageChunk<int32_t> zc = {};
-      if constexpr (S::has_zero) zc = zero_chunk<NT>(p, k0, n0, gshift, num_groups, tid);
+      if constexpr (!ROTATE_SCALE_COPIES) {
+        sc = scale_chunk<T, NT>(p, k0, n0, gshift, num_groups, tid);
+        if constexpr (S::has_zero) zc = zero_chunk<NT>(p, k0, n0, gshift, num_groups, tid);
+      }
       uint8_t *const dB = sB + slot * G::B_STAGE + tid * 16;
 #pragma unroll
       for (int i = 0; i < B_ITERS; ++i) ptx::cp_async16(dB + i * THREADS * 16, src[i], ok[i]);
-      ptx::cp_async16_if(reinterpret_cast<T *>(sS + slot * G::S_STAGE) + sc.dst, sc.src, tid < srows * (NT / 8),
-                         sc.ok);
-      if constexpr (S::has_zero)
-        ptx::cp_async16_if(reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE) + zc.dst, zc.src,
-                           tid < srows * (NT / 32), zc.ok);
+      if constexpr (!ROTATE_SCALE_COPIES) {
+        ptx::cp_async16_if(reinterpret_cast<T *>(sS + slot * G::S_STAGE) + sc.dst, sc.src, tid < srows * (NT / 8),
+                           sc.ok);
+        if constexpr (S::has_zero)
+          ptx::cp_async16_if(reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE) + zc.dst, zc.src,
+                             tid < srows * (NT / 32), zc.ok);
+      } else {
+        // warps step % WARPS .. + scale_warps - 1 address and copy them
+        // (a warp-uniform branch)
+        const int turn = (warp - step) & (G::WARPS - 1);
+        if (turn < scale_warps) {
+          const int c = turn * 32 + lane;  // the thread's chunk
+          sc = scale_chunk<T, NT>(p, k0, n0, gshift, num_groups, c);
+          zc = zero_chunk<NT>(p, k0, n0, gshift, num_groups, c);
+          ptx::cp_async16_if(reinterpret_cast<T *>(sS + slot * G::S_STAGE) + sc.dst, sc.src,
+                             c < srows * (NT / 8), sc.ok);
+          ptx::cp_async16_if(reinterpret_cast<int32_t *>(sZ + slot * G::Z_STAGE) + zc.dst, zc.src,
+                             c < srows * (NT / 32), zc.ok);
+        }
+      }
       b_next += G::KB * b_row_words;
     } else {
       copy_stage_weights<S::bits, G::KB, NT, THREADS>(p, sB + slot * G::B_STAGE, k0, n0);
