@@ -102,7 +102,7 @@ typedef struct marlin_dense_plan {
 typedef struct marlin_dense_params {
   int32_t m, n, k;          /* logical problem                                */
   int32_t n_pad, k_pad;     /* packed dims: roundup(n, 64), roundup(k, 16)    */
-  int32_t group_size;       /* rows per scale group (k_pad when channelwise) */
+  int32_t group_size;       /* rows per scale group (1 << 30 when channelwise) */
   int32_t per_row_groups;   /* act-order with !is_k_full: g_idx per row       */
   int32_t programmatic;     /* launched with programmatic dependent launch    */
   const void *a;            /* m x k, row stride lda (maybe the permuted copy) */
