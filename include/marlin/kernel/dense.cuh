@@ -119,7 +119,7 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM)
   const int num_groups = max(1, p.k >> gshift);
   const int srows = stage_scale_rows<G::LOG2_KT>(gshift);       // scale rows per stage
   const int kb_rows = p.k_pad / 16;
-  const int scale_warps = (srows * (NT / 8) + 31) / 32;  // warps holding a stage's scale chunks (DECODE)
+  const int scale_warps = (srows * (NT / 8) + 31) / 32;  // warps holding a stage's scale chunks (ROTATE_SCALE_COPIES)
   const int64_t b_row_words = packed_row_words<S::bits>(p);
 
   // The decode tile (one m16 block), where instruction issue is the limit,
