@@ -125,7 +125,10 @@ static void repack_rejects_bad_arguments(void **state) {
 /* End to end: quantize -> GPU repack from the checkpoint -> marlin_gemm vs the
  * CPU reference of the dequantized weights. tp > 0: act-order on a K shard
  * (is_k_full = 0): the layer has tp * k rows, this rank holds rows k .. 2k - 1
- * of it and the layer's whole scale tensor (any of its groups may occur). */
+ * of it and the layer's whole scale tensor (any of its groups may occur).
+ * act_order 2: a checkpoint without act-order (row r in group r / group),
+ * passed as act-order with perm = identity, the way docs/api.md runs a K
+ * shard whose first row is not a multiple of the group size. */
 /* >= 0: the tile config the next gemm_case forces (marlin_options.tile_config) */
 static int forced_config = -1;
 /* Non-NULL: gemm_case runs in this workspace (shared by every call, as an
@@ -158,7 +161,7 @@ static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t
   int32_t *g_idx = NULL, *perm = NULL, *sorted = NULL;
   if (act_order) {
     g_idx = malloc(4 * kl), perm = malloc(4 * k), sorted = malloc(4 * k);
-    for (int64_t r = 0; r < kl; ++r) g_idx[r] = (int32_t)((r * 7919) % kl / group);
+    for (int64_t r = 0; r < kl; ++r) g_idx[r] = (int32_t)((act_order == 2 ? r : (r * 7919) % kl) / group);
     marlin_ref_act_order_perm(g_idx + off, k, perm, sorted);
   }
   uint8_t *codes = malloc(kl * n), *z = awq ? malloc(groups * n) : NULL;
@@ -193,7 +196,7 @@ static void gemm_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t
   void *d_a = upload(ha, 2 * m * k), *d_c, *ws = NULL;
   cudaMalloc(&d_c, 2 * m * n);
   cudaMemset(d_c, 0xff, 2 * m * n); /* NaN poison */
-  marlin_gemm_desc desc = {scheme, act, act, m, n, k, group, act_order, act_order && !tp};
+  marlin_gemm_desc desc = {scheme, act, act, m, n, k, group, act_order != 0, act_order && !tp};
   marlin_gemm_args args = {d_a, k, d_b, d_ps, d_pz, d_perm, d_gidx, NULL, NULL, NULL, d_c, n};
   marlin_options options;
   marlin_options_init(&options);
@@ -248,6 +251,11 @@ static void gemm_gptq4_act_order(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GP
 /* A 4-way K shard whose k (576) is not a multiple of the group size (128). */
 static void gemm_gptq4_act_order_shard(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 20, 256, 576, 128, 1, 4); }
 static void gemm_gptq8_bf16_act_order_shard(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_BF16, 3, 520, 384, 32, 1, 2); }
+/* A shard of a checkpoint without act-order that starts inside a group: rank
+ * 1 of 16 of a K = 29568 layer (Qwen2-72B's down_proj), group 128: rows
+ * 1848 .. 3695, the first 56 rows into group 14 (docs/api.md "A K shard
+ * that starts inside a group"). */
+static void gemm_gptq4_shard_mid_group(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 5, 264, 1848, 128, 2, 16); }
 static void gemm_gptq8_fp16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 65, 384, 512, 32, 0, 0); }
 static void gemm_awq4_bf16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_BF16, 1, 2048, 4096, 128, 0, 0); }
 /* Every tile config forced in turn (those this GPU and build cannot run are
@@ -356,7 +364,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(repack_rejects_bad_arguments),
       cmocka_unit_test(gemm_gptq4_fp16),        cmocka_unit_test(gemm_gptq4_bf16_ragged),
       cmocka_unit_test(gemm_gptq4_act_order),   cmocka_unit_test(gemm_gptq4_act_order_shard),
-      cmocka_unit_test(gemm_gptq8_bf16_act_order_shard), cmocka_unit_test(gemm_gptq8_fp16),
+      cmocka_unit_test(gemm_gptq8_bf16_act_order_shard), cmocka_unit_test(gemm_gptq4_shard_mid_group), cmocka_unit_test(gemm_gptq8_fp16),
       cmocka_unit_test(gemm_gptq8_fp16_column_selected),
       cmocka_unit_test(gemm_awq4_bf16),         cmocka_unit_test(gemm_awq4_fp16_large_m),
       cmocka_unit_test(gemm_every_config),      cmocka_unit_test(gemm_shared_workspace),

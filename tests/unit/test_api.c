@@ -786,6 +786,23 @@ static void check_shard_groups(void **state) {
   want_status(&r, NULL, MARLIN_STATUS_INVALID_VALUE, "desc->act_order");
 }
 
+/* docs/api.md "A K shard that starts inside a group": k = 7392 of a K = 29568
+ * layer with groups of 128 is INVALID_GROUP as an ordinary grouped problem
+ * (GPTQ and AWQ); GPTQ runs it as a K shard (perm = identity, g_idx of its
+ * rows), AWQ has no such path. */
+static void check_shard_mid_group(void **state) {
+  (void)state;
+  request r = gptq4();
+  r.d.k = 7392, r.a.lda = 7392;
+  want_status(&r, NULL, MARLIN_STATUS_INVALID_GROUP, "multiple");
+  r = act_order_req(0);
+  r.d.k = 7392, r.a.lda = 7392;
+  expect_ok(&r);
+  r = awq4();
+  r.d.k = 7392, r.a.lda = 7392;
+  want_status(&r, NULL, MARLIN_STATUS_INVALID_GROUP, "multiple");
+}
+
 static void check_misaligned_g_idx(void **state) {
   (void)state;
   request r = act_order_req(0);
@@ -977,6 +994,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(check_act_order_not_bool),
       cmocka_unit_test(check_is_k_full_not_bool),
       cmocka_unit_test(check_shard_groups),
+      cmocka_unit_test(check_shard_mid_group),
       cmocka_unit_test(check_misaligned_g_idx),
       cmocka_unit_test(check_desc_only_errors),
       cmocka_unit_test(packed_sizes_errors),
