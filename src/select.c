@@ -362,6 +362,11 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
      * the 128-token tile at every standard shape measured (H100,
      * docs/performance.md). */
     if (c.kind == MARLIN_TILE_WGMMA && c.m_blocks < 8 && m > 16 * c.m_blocks) continue;
+    /* The tiles of the twenty-third session (configs.def 11-13) were
+     * measured with 4-bit weights only; the 16-token one lost to the
+     * mma.sync decode tile with AWQ zero points (H100: 8192 x 57344 at
+     * M = 16 105.9 against 100.6 us; with GPTQ it won, 91.5 against 97.7). */
+    if (config >= MARLIN_TILE_CONFIG_11 && (bits == 8 || (c.m_blocks == 1 && zeros))) continue;
     if (c.kind == MARLIN_TILE_COLUMN) continue; /* by the rule above only */
     marlin_dense_plan p;
     const marlin_status st = plan_config(m, n, k, bits, act_order_copy, dev, config, &p, &t);

@@ -244,17 +244,26 @@ static void select_config_by_cost(void **s) {
   assert_int_equal(picked(32, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_5);
   assert_int_equal(picked(64, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_6);
   assert_int_equal(picked(128, 8192, 28672, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
-  /* small layers keep the split-K mma.sync tiles at M = 32 (4096 x 4096:
-   * 12.9 us against 15.8), and take the 128-token tile at M = 128 (21.9
-   * against 24.0 for config 1) */
-  assert_int_equal(picked(32, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_1);
+  /* small layers take the 128-column wgmma tiles of 128 K rows a stage,
+   * two parts per tile where the 256-column ones need four (twenty-third
+   * session, H100, forced): M = 32 4096 x 4096 10.8 us (config 12) against
+   * 11.5 (config 1) and 13.6 (config 5); M = 64 4096 x 4096 11.5 (config
+   * 13) against 13.8 (config 3), 4096 x 6144 14.6 against 17.5; the
+   * 128-token tile at M = 128 (21.9 against 24.0 for config 1) */
+  assert_int_equal(picked(32, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_12);
   assert_int_equal(picked(128, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
-  /* with the batched fix-up (ninth session) the 128-token tile also wins
-   * M = 48 / 64 there: 4096 x 4096 13.9 / 14.4 us against 15.5 / 15.9
-   * (config 1); 4096 x 6144 19.3 / 20.1 against 22.9 / 23.2 */
-  assert_int_equal(picked(48, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
-  assert_int_equal(picked(64, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
-  assert_int_equal(picked(64, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
+  assert_int_equal(picked(48, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_13);
+  assert_int_equal(picked(64, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_13);
+  assert_int_equal(picked(64, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_13);
+  /* ... but not the largest layers, where the 256-column tiles' k-step is
+   * faster (M = 32 8192 x 57344 104.7 us against 116.2; M = 64 28672 x
+   * 8192 68.8 against 71.0) */
+  assert_int_equal(picked(32, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_5);
+  /* the 16-token wgmma tile at M <= 16 on the largest layers with GPTQ
+   * (8192 x 57344 at M = 16 91.5 us against 97.7 for config 0), not with
+   * AWQ zero points (105.9 against 100.6) */
+  assert_int_equal(picked(16, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_11);
+  assert_int_equal(plan_of_scheme(16, 57344, 8192, 4, 1, &h100_wgmma, -1).config, MARLIN_TILE_CONFIG_0);
   /* at 8 < M <= 16 the 16-token column CTA on layers of <= 1 block per SM
    * and K <= 4096 (select.c column16_config; M = 16: 4096 x 4096 8.6 us in
    * clusters of 2 against 10.7 for config 0, 4096 x 6144 10.2 without
@@ -285,14 +294,13 @@ static void select_config_by_cost(void **s) {
   assert_int_equal(picked(128, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(65, 57344, 8192, 4, &h100_wgmma), MARLIN_TILE_CONFIG_3);
   assert_int_equal(picked(4096, 4096, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_4);
-  /* the nineteenth session's sweep (docs/performance.md): on 14336 x 4096
-   * the 64-token tile wins M = 64 (28.9 us against 29.8 for config 3) and
-   * the 32-token tile M = 32 (21.6 against 23.7 for config 1), as on
-   * 4096 x 6144 (15.1 against 16.4), while 4096 x 4096 keeps config 1 at
-   * M = 32 (above) */
-  assert_int_equal(picked(64, 4096, 14336, 4, &h100_wgmma), MARLIN_TILE_CONFIG_6);
-  assert_int_equal(picked(32, 4096, 14336, 4, &h100_wgmma), MARLIN_TILE_CONFIG_5);
-  assert_int_equal(picked(32, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_5);
+  /* the twenty-third session's forced runs: on 14336 x 4096 the 128-column
+   * tiles win M = 64 (22.5 us against 28.0 for config 6) and M = 32 (19.9
+   * against 21.4 for config 5), as on 4096 x 6144 at M = 32 (13.4 against
+   * 15.3) */
+  assert_int_equal(picked(64, 4096, 14336, 4, &h100_wgmma), MARLIN_TILE_CONFIG_13);
+  assert_int_equal(picked(32, 4096, 14336, 4, &h100_wgmma), MARLIN_TILE_CONFIG_12);
+  assert_int_equal(picked(32, 6144, 4096, 4, &h100_wgmma), MARLIN_TILE_CONFIG_12);
   /* 8-bit weights slow the 32- and 64-token tiles more (select.c
    * WGMMA_SMALL_TILE_8BIT_STEP): gptq8 14336 x 4096 keeps config 3 at
    * M = 64 (32.6 us against 36.4 for config 6) and config 1 at M = 32
