@@ -305,13 +305,19 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
       }
     }
   };
-  auto dequant_block = [&](uint32_t (&a)[MW][4], int slot, int kb, const Offset4<T> (&zoa)[MW],
+  // word i: the scales of the lane's columns c + 16j, c + 16j + 8 (j = j0 + i,
+  // c = lane / 4) in scale row srow of the slot
+  auto scale_words = [&](uint32_t (&sw)[MW], int slot, int srow) {
+    const T *const tS = reinterpret_cast<const T *>(sS + slot * G::S_STAGE);
+    lds(sw, tS + srow * NT + b64 * 64 + (lane >> 2) * 8 + 2 * j0);
+  };
+  // scaled = false (GROUP_SUMS): the codes less their offset or zero point,
+  // small integers exact in T
+  auto dequant_block = [&](bool scaled, uint32_t (&a)[MW][4], int slot, int kb, const Offset4<T> (&zoa)[MW],
                            const Offset4<T> (&zob)[MW]) {
     const uint8_t *const tB = sB + slot * G::B_STAGE;
-    const int srow = stage_scale_row<G::LOG2_KT>(gshift, kb);
-    const T *const tS = reinterpret_cast<const T *>(sS + slot * G::S_STAGE);
-    uint32_t sw[MW];  // word i: scales of columns c + 16j, c + 16j + 8 (j = j0 + i, c = lane / 4)
-    lds(sw, tS + srow * NT + b64 * 64 + (lane >> 2) * 8 + 2 * j0);
+    uint32_t sw[MW];
+    if (scaled) scale_words(sw, slot, stage_scale_row<G::LOG2_KT>(gshift, kb));
     if constexpr (S::bits == 4) {
       uint32_t words[MW];
       lds(words, tB + (kb * G::B_ROW_CHUNKS + b64 * 32 + lane) * 16 + j0 * 4);
@@ -324,13 +330,17 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
         } else {
           za = zb = offset4(T(float(S::bias)));
         }
-        const T2 s2 = as_vec2<T2>(sw[i]), sa = broadcast2(s2.x), sb = broadcast2(s2.y);
+        T2 sa{}, sb{};
+        if (scaled) {
+          const T2 s2 = as_vec2<T2>(sw[i]);
+          sa = broadcast2(s2.x), sb = broadcast2(s2.y);
+        }
         T2 v[4];
         dequant4(words[i], za, zb, v);
-        a[i][0] = as_u32(__hmul2(v[0], sa));
-        a[i][1] = as_u32(__hmul2(v[2], sb));
-        a[i][2] = as_u32(__hmul2(v[1], sa));
-        a[i][3] = as_u32(__hmul2(v[3], sb));
+        a[i][0] = as_u32(scaled ? __hmul2(v[0], sa) : v[0]);
+        a[i][1] = as_u32(scaled ? __hmul2(v[2], sb) : v[2]);
+        a[i][2] = as_u32(scaled ? __hmul2(v[1], sa) : v[1]);
+        a[i][3] = as_u32(scaled ? __hmul2(v[3], sb) : v[3]);
       }
     } else {
       // words 2j, 2j + 1 of the lane's 8 (n8 tiles 2j, 2j + 1): 8 MW bytes
@@ -338,14 +348,18 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
       lds(words, tB + (kb * G::B_ROW_CHUNKS + b64 * 64 + 2 * lane) * 16 + j0 * 8);
 #pragma unroll
       for (int i = 0; i < MW; ++i) {
-        const T2 s2 = as_vec2<T2>(sw[i]), sa = broadcast2(s2.x), sb = broadcast2(s2.y);
+        T2 sa{}, sb{};
+        if (scaled) {
+          const T2 s2 = as_vec2<T2>(sw[i]);
+          sa = broadcast2(s2.x), sb = broadcast2(s2.y);
+        }
         T2 v[2], u[2];
         dequant8(words[2 * i], v);
         dequant8(words[2 * i + 1], u);
-        a[i][0] = as_u32(__hmul2(v[0], sa));
-        a[i][1] = as_u32(__hmul2(u[0], sb));
-        a[i][2] = as_u32(__hmul2(v[1], sa));
-        a[i][3] = as_u32(__hmul2(u[1], sb));
+        a[i][0] = as_u32(scaled ? __hmul2(v[0], sa) : v[0]);
+        a[i][1] = as_u32(scaled ? __hmul2(u[0], sb) : u[0]);
+        a[i][2] = as_u32(scaled ? __hmul2(v[1], sa) : v[1]);
+        a[i][3] = as_u32(scaled ? __hmul2(u[1], sb) : u[1]);
       }
     }
   };
@@ -361,6 +375,20 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
   };
 
   float acc[MW][TM / 2];  // acc[i][4j + 2h + e]: token 8j + 2t + e, column 16 (w MW + i) + g + 8h
+  // GROUP_SUMS (the 32 x 128 x 128 tile, configs.def row 12, with GPTQ
+  // weights): with groups of >= k_tile rows the wgmmas take the unscaled
+  // weights (dequant_block scaled = false: no scale loads, no HMUL2) and sum
+  // a group into gacc; acc += scale * gacc in fp32 where the group ends
+  // (once per group instead of 4 HMUL2 per word per k16 block; more
+  // accurate too). Smaller groups keep the scaled weights.
+  // H100, twenty-third session: the sums won on the 32 x 128 x 128 tile with
+  // GPTQ weights (M = 32: 14336 x 4096 21.2 -> 19.9 us, 8192 x 8192 23.6 ->
+  // 21.6) and lost on the 32 x 256 x 64 one (8192 x 57344 100.7 -> 104.2)
+  // and with AWQ zero points (awq4 M = 32 1.99 -> 1.94). Kept where they
+  // won: gptq4 M = 32 2.15 / 2.13 -> 2.20 / 2.20, bf16 2.11 / 2.12 -> 2.17
+  // / 2.18 (same run)
+  constexpr bool GROUP_SUMS = TM <= 32 && KT == 128 && !S::has_zero;
+  [[maybe_unused]] float gacc[MW][TM / 2];
   const int g = lane >> 2, t4 = lane & 3;
 
   int slot = 0;
@@ -380,6 +408,12 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     for (int i = 0; i < MW; ++i)
 #pragma unroll
       for (int e = 0; e < TM / 2; ++e) acc[i][e] = 0.f;
+    if constexpr (GROUP_SUMS) {
+#pragma unroll
+      for (int i = 0; i < MW; ++i)
+#pragma unroll
+        for (int e = 0; e < TM / 2; ++e) gacc[i][e] = 0.f;
+    }
 
     // ---- main loop, per stage: wait for its data; in batches of BATCH k16
     // blocks, dequantize the batch, issue its wgmmas, wait for them; then
@@ -390,35 +424,65 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     // or where its first row starts a group: groups of more rows than a
     // stage keep them over stages)
     [[maybe_unused]] Offset4<T> zoa[MW], zob[MW];
-    for (int step = step_begin; step < step_end; ++step) {
-      if (unpublished && step == step_begin + PUBLISH_AFTER_STEPS) publish_warp(unpublished, lane), unpublished = nullptr;
-      wgmma::mbar_wait(full0 + 8 * slot, phase);
+    // sums (GROUP_SUMS with groups of >= KT rows): the wgmmas sum a group's
+    // unscaled weights into gacc, scaled into acc in fp32 where the group
+    // (or the segment) ends
+    // the step at which a partial published by the previous segment is
+    // counted (one compare per stage; none without one)
+    const int publish_step = unpublished ? step_begin + PUBLISH_AFTER_STEPS : -1;
+    auto stage_loop = [&](bool sums) {
+      for (int step = step_begin; step < step_end; ++step) {
+        if (step == publish_step) publish_warp(unpublished, lane), unpublished = nullptr;
+        wgmma::mbar_wait(full0 + 8 * slot, phase);
+        const bool group_start = sums && (step == step_begin || ((step * KT) & group_mask) == 0);
 #pragma unroll
-      for (int kb0 = 0; kb0 < G::KB; kb0 += G::BATCH) {
-        uint32_t frag[G::BATCH][MW][4];
+        for (int kb0 = 0; kb0 < G::KB; kb0 += G::BATCH) {
+          uint32_t frag[G::BATCH][MW][4];
 #pragma unroll
-        for (int kb = 0; kb < G::BATCH; ++kb) {
-          // (a block at an odd multiple of 16 rows never starts a group: the
-          // kernel schemes with zero points have groups of >= 32 rows,
-          // test_api.c scheme_info_table; no test for it in the loop)
-          if constexpr (S::has_zero)
-            if (kb0 + kb == 0 ? !KEEP_ZEROS || step == step_begin || ((step * KT) & group_mask) == 0
-                              : (kb0 + kb) % 2 == 0 && (((kb0 + kb) * 16) & group_mask) == 0)
-              zero_offsets(zoa, zob, slot, kb0 + kb);
-          dequant_block(frag[kb], slot, kb0 + kb, zoa, zob);
+          for (int kb = 0; kb < G::BATCH; ++kb) {
+            // (a block at an odd multiple of 16 rows never starts a group: the
+            // kernel schemes with zero points have groups of >= 32 rows,
+            // test_api.c scheme_info_table; no test for it in the loop)
+            if constexpr (S::has_zero)
+              if (kb0 + kb == 0 ? !KEEP_ZEROS || step == step_begin || ((step * KT) & group_mask) == 0
+                                : (kb0 + kb) % 2 == 0 && (((kb0 + kb) * 16) & group_mask) == 0)
+                zero_offsets(zoa, zob, slot, kb0 + kb);
+            dequant_block(!sums, frag[kb], slot, kb0 + kb, zoa, zob);
+          }
+          wgmma::fence();
+#pragma unroll
+          for (int kb = 0; kb < G::BATCH; ++kb)
+#pragma unroll
+            for (int i = 0; i < MW; ++i) {
+              if (sums)
+                wgmma::mma_rs<TM, T>(gacc[i], frag[kb][i], act_desc(slot, kb0 + kb), !group_start || kb0 + kb > 0);
+              else
+                wgmma::mma_rs<TM, T>(acc[i], frag[kb][i], act_desc(slot, kb0 + kb), step > step_begin || kb0 + kb > 0);
+            }
+          wgmma::commit();
+          wgmma::wait<0>();
         }
-        wgmma::fence();
+        if (sums) {
+          if (step + 1 == step_end || (((step + 1) * KT) & group_mask) == 0) {
+            uint32_t sw[MW];
+            scale_words(sw, slot, 0);  // the group's scales: the stage's only row
 #pragma unroll
-        for (int kb = 0; kb < G::BATCH; ++kb)
+            for (int i = 0; i < MW; ++i) {
+              const T2 s2 = as_vec2<T2>(sw[i]);
+              const float sc[2] = {float(s2.x), float(s2.y)};
 #pragma unroll
-          for (int i = 0; i < MW; ++i)
-            wgmma::mma_rs<TM, T>(acc[i], frag[kb][i], act_desc(slot, kb0 + kb), step > step_begin || kb0 + kb > 0);
-        wgmma::commit();
-        wgmma::wait<0>();
+              for (int e = 0; e < TM / 2; ++e) acc[i][e] += sc[(e >> 1) & 1] * gacc[i][e];
+            }
+          }
+        }
+        wgmma::mbar_arrive(empty0 + 8 * slot);  // every thread: its reads of the slot are done
+        if (++slot == STAGES) slot = 0, phase ^= 1;
       }
-      wgmma::mbar_arrive(empty0 + 8 * slot);  // every thread: its reads of the slot are done
-      if (++slot == STAGES) slot = 0, phase ^= 1;
-    }
+    };
+    if (GROUP_SUMS && p.group_size >= KT)
+      stage_loop(true);
+    else
+      stage_loop(false);
     if (unpublished) publish_warp(unpublished, lane), unpublished = nullptr;
 
     // ---- a cut tile (stripes.cuh, the owner fix-up): the parts after the
