@@ -424,12 +424,12 @@ __global__ void __launch_bounds__(WgTile<TM, NT, KT, STAGES, S::bits, WGS>::THRE
     // or where its first row starts a group: groups of more rows than a
     // stage keep them over stages)
     [[maybe_unused]] Offset4<T> zoa[MW], zob[MW];
-    // sums (GROUP_SUMS with groups of >= KT rows): the wgmmas sum a group's
-    // unscaled weights into gacc, scaled into acc in fp32 where the group
-    // (or the segment) ends
     // the step at which a partial published by the previous segment is
     // counted (one compare per stage; none without one)
     const int publish_step = unpublished ? step_begin + PUBLISH_AFTER_STEPS : -1;
+    // sums (GROUP_SUMS with groups of >= KT rows): the wgmmas sum a group's
+    // unscaled weights into gacc, scaled into acc in fp32 where the group
+    // (or the segment) ends
     auto stage_loop = [&](bool sums) {
       for (int step = step_begin; step < step_end; ++step) {
         if (step == publish_step) publish_warp(unpublished, lane), unpublished = nullptr;
