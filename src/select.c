@@ -252,10 +252,16 @@ static double grid_score(marlin_tile_config c, int bits, int64_t m, grid_rates r
 
 /* The plan of one config, and *est_ns its estimated time (MMA and WGMMA
  * configs; the column configs are taken by rule, column_config). */
-static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int act_order_copy,
+static marlin_status plan_config(int64_t m, int64_t n, int64_t k, int bits, int zeros, int act_order_copy,
                                  const marlin_device_info *dev, int config,
                                  marlin_dense_plan *plan, double *est_ns) {
   const marlin_tile_config c = marlin_tile_config_get(config);
+  if (!MARLIN_TILE_SERVES(c.weights, bits, zeros))
+    return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
+                       "tile config %d is built only for 4-bit weights%s (configs.def): not for %d-bit "
+                       "weights%s",
+                       config, c.weights == MARLIN_TILE_WEIGHTS_W4_NOZERO ? " without zero points" : "", bits,
+                       zeros ? " with zero points" : "");
   if (c.kind == MARLIN_TILE_WGMMA && !dev->wgmma)
     return marlin_fail(MARLIN_STATUS_INVALID_VALUE,
                        "tile config %d is a wgmma (Hopper) config: it needs an sm_90 GPU, a build with "
@@ -338,7 +344,7 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
                                   const marlin_device_info *dev, int forced_config,
                                   marlin_dense_plan *plan) {
   double t;
-  if (forced_config >= 0) return plan_config(m, n, k, bits, act_order_copy, dev, forced_config, plan, &t);
+  if (forced_config >= 0) return plan_config(m, n, k, bits, zeros, act_order_copy, dev, forced_config, plan, &t);
   int rule = -1; /* the column kernel's rules (above) */
   if (dev->column && dev->arch >= 90) {
     const int64_t blocks = ceil_div(n, 64), ksteps = ceil_div(k, 16);
@@ -348,7 +354,7 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
       rule = column16_config(m, blocks, ksteps, dev);
   }
   if (rule >= 0) {
-    if (plan_config(m, n, k, bits, act_order_copy, dev, rule, plan, &t) == MARLIN_STATUS_SUCCESS)
+    if (plan_config(m, n, k, bits, zeros, act_order_copy, dev, rule, plan, &t) == MARLIN_STATUS_SUCCESS)
       return MARLIN_STATUS_SUCCESS;
     marlin_clear_error(); /* e.g. too little shared memory: the other configs */
   }
@@ -362,14 +368,11 @@ marlin_status marlin_dense_select(int64_t m, int64_t n, int64_t k, int bits, int
      * the 128-token tile at every standard shape measured (H100,
      * docs/performance.md). */
     if (c.kind == MARLIN_TILE_WGMMA && c.m_blocks < 8 && m > 16 * c.m_blocks) continue;
-    /* The tiles of the twenty-third session (configs.def 11-13) were
-     * measured with 4-bit weights only; the 16-token one lost to the
-     * mma.sync decode tile with AWQ zero points (H100: 8192 x 57344 at
-     * M = 16 105.9 against 100.6 us; with GPTQ it won, 91.5 against 97.7). */
-    if (config >= MARLIN_TILE_CONFIG_11 && (bits == 8 || (c.m_blocks == 1 && zeros))) continue;
+    /* only the rows built for these weights (configs.def `weights`) */
+    if (!MARLIN_TILE_SERVES(c.weights, bits, zeros)) continue;
     if (c.kind == MARLIN_TILE_COLUMN) continue; /* by the rule above only */
     marlin_dense_plan p;
-    const marlin_status st = plan_config(m, n, k, bits, act_order_copy, dev, config, &p, &t);
+    const marlin_status st = plan_config(m, n, k, bits, zeros, act_order_copy, dev, config, &p, &t);
     if (st != MARLIN_STATUS_SUCCESS) {
       if (first_error == MARLIN_STATUS_SUCCESS) first_error = st;
       continue;

@@ -260,22 +260,33 @@ static void gemm_gptq8_fp16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ8, 
 static void gemm_awq4_bf16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_BF16, 1, 2048, 4096, 128, 0, 0); }
 /* Every tile config forced in turn (those this GPU and build cannot run are
  * skipped): the wgmma tiles of an sm_90a build included. */
+/* Whether forced_config runs (scheme, act) at this shape here: a config
+ * this GPU or build cannot run, or one not built for the scheme's weights
+ * (configs.def `weights`), is INVALID_VALUE. */
+static int forced_runs(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t n, int64_t k, int32_t group) {
+  if (!compiled_here(scheme, act)) return 0;
+  marlin_gemm_desc d = {scheme, act, act, m, n, k, group, 0, 1};
+  size_t bytes;
+  marlin_options o;
+  marlin_options_init(&o);
+  o.tile_config = forced_config;
+  const marlin_status st = marlin_gemm_workspace_size(&d, &o, -1, &bytes);
+  assert_true(st == MARLIN_STATUS_SUCCESS || st == MARLIN_STATUS_INVALID_VALUE);
+  return st == MARLIN_STATUS_SUCCESS;
+}
+
 static void gemm_every_config(void **s) {
   (void)s;
+  if (!compiled_here(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16)) skip();
   for (int c = 0; c < MARLIN_TILE_CONFIG_COUNT; ++c) {
     forced_config = c;
-    marlin_gemm_desc d = {MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, MARLIN_DTYPE_FP16, 200, 384, 1024, 64, 0, 1};
-    size_t bytes;
-    marlin_options o;
-    marlin_options_init(&o);
-    o.tile_config = c;
-    if (marlin_gemm_workspace_size(&d, &o, -1, &bytes) == MARLIN_STATUS_SUCCESS) {
+    if (forced_runs(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 200, 384, 1024, 64))
       gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 200, 384, 1024, 64, 0, 0);
+    if (forced_runs(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 130, 256, 1040, -1))
       gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 130, 256, 1040, -1, 0, 0);
-      /* 8-bit weights: ragged M, N not a multiple of a 256-column tile */
-      if (compiled_here(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16))
-        gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 40, 320, 1152, 128, 0, 0);
-    }
+    /* 8-bit weights: ragged M, N not a multiple of a 256-column tile */
+    if (forced_runs(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 40, 320, 1152, 128))
+      gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 40, 320, 1152, 128, 0, 0);
   }
   forced_config = -1;
 }

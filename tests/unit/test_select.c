@@ -343,6 +343,38 @@ static void select_forced_config(void **s) {
   assert_int_equal(marlin_dense_select(5, 1024, 1024, 4, 0, 0, &no_smem, -1, &p), MARLIN_STATUS_INVALID_VALUE);
 }
 
+/* A row is built and taken only for the weights configs.def gives it:
+ * forcing it for others is refused with a message, and the selector never
+ * picks it for them, at any M. */
+static void select_rows_by_weights(void **s) {
+  (void)s;
+  marlin_dense_plan p;
+  for (int c = 0; c < MARLIN_TILE_CONFIG_COUNT; ++c) {
+    const marlin_tile_config tc = marlin_tile_config_get(c);
+    for (int w = 0; w < 3; ++w) { /* 4-bit, 4-bit with zero points, 8-bit */
+      const int bits = w == 2 ? 8 : 4, zeros = w == 1;
+      const int serves = MARLIN_TILE_SERVES(tc.weights, bits, zeros);
+      assert_int_equal(marlin_dense_select(5, 1024, 1024, bits, zeros, 0, &h100_wgmma, c, &p),
+                       serves ? MARLIN_STATUS_SUCCESS : MARLIN_STATUS_INVALID_VALUE);
+      if (!serves) assert_non_null(strstr(marlin_last_error(), "configs.def"));
+    }
+  }
+  assert_int_equal(marlin_tile_config_get(MARLIN_TILE_CONFIG_0).weights, MARLIN_TILE_WEIGHTS_ANY);
+  assert_int_equal(marlin_tile_config_get(MARLIN_TILE_CONFIG_11).weights, MARLIN_TILE_WEIGHTS_W4_NOZERO);
+  assert_int_equal(marlin_tile_config_get(MARLIN_TILE_CONFIG_12).weights, MARLIN_TILE_WEIGHTS_W4);
+  const int64_t ms[] = {1, 8, 16, 24, 32, 48, 64, 128, 4096};
+  const int64_t nk[][2] = {{6144, 4096}, {4096, 4096}, {28672, 4096}, {4096, 14336},
+                           {10240, 8192}, {8192, 8192}, {57344, 8192}, {8192, 28672}};
+  for (size_t i = 0; i < sizeof ms / sizeof *ms; ++i)
+    for (size_t j = 0; j < sizeof nk / sizeof *nk; ++j)
+      for (int w = 0; w < 3; ++w) {
+        const int bits = w == 2 ? 8 : 4, zeros = w == 1;
+        assert_int_equal(marlin_dense_select(ms[i], nk[j][0], nk[j][1], bits, zeros, 0, &h100_wgmma, -1, &p),
+                         MARLIN_STATUS_SUCCESS);
+        assert_true(MARLIN_TILE_SERVES(marlin_tile_config_get(p.config).weights, bits, zeros));
+      }
+}
+
 static void select_act_order_copy(void **s) {
   (void)s;
   marlin_dense_plan a, b;
@@ -434,7 +466,8 @@ int main(int argc, char **argv) {
   static const struct CMUnitTest tests[] = {
       cmocka_unit_test(select_grid_invariants_h100),  cmocka_unit_test(select_grid_invariants_small_gpus),
       cmocka_unit_test(select_grid_invariants_sweep), cmocka_unit_test(select_config_by_cost),
-      cmocka_unit_test(select_forced_config),         cmocka_unit_test(select_act_order_copy),
+      cmocka_unit_test(select_forced_config),         cmocka_unit_test(select_rows_by_weights),
+      cmocka_unit_test(select_act_order_copy),
       cmocka_unit_test(select_too_large),             cmocka_unit_test(select_cluster_plans),
       cmocka_unit_test(select_grid_bytes_bound),
   };

@@ -662,13 +662,17 @@ int launch_kernel(int smem, const marlin_dense_params *p) {
 }
 
 // One row of configs.def. WGMMA rows exist only in sm_90a builds (TAG 901)
-// and not for per-row groups; the selector never picks them elsewhere.
-template <int KIND, class S, class T, int TAG, bool ROW_GROUPS, int MB, int NT, int KT, int THREADS, int STAGES,
-          int CTAS_PER_SM>
+// and not for per-row groups, and a row only for the weights it serves
+// (configs.def `weights`); the selector never picks them elsewhere.
+template <int KIND, int WEIGHTS, class S, class T, int TAG, bool ROW_GROUPS, int MB, int NT, int KT, int THREADS,
+          int STAGES, int CTAS_PER_SM>
 int launch_tile(const marlin_dense_params *p) {
-  const marlin_tile_config cfg = {KIND, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM, 0};  // step_ns: selector only
+  const marlin_tile_config cfg = {KIND, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM, 0, WEIGHTS};  // step_ns: selector only
   const int smem = marlin_dense_smem_bytes(cfg, S::bits);
-  if constexpr (KIND == MARLIN_TILE_MMA) {
+  if constexpr (!MARLIN_TILE_SERVES(WEIGHTS, S::bits, S::has_zero)) {
+    (void)smem;
+    return cudaErrorInvalidValue;
+  } else if constexpr (KIND == MARLIN_TILE_MMA) {
     return launch_kernel<dense_kernel<S, T, TAG, ROW_GROUPS, MB, NT, KT, THREADS, STAGES, CTAS_PER_SM>, THREADS,
                          TAG, kClusterFixup<TAG, ROW_GROUPS> ? ClusterUse::kIfOneWave : ClusterUse::kNever>(smem, p);
   } else if constexpr (KIND == MARLIN_TILE_COLUMN) {
@@ -692,9 +696,10 @@ int launch_tile(const marlin_dense_params *p) {
 template <class S, class T, int TAG, bool ROW_GROUPS>
 int launch_config(const marlin_dense_params *p) {
   switch (p->plan.config) {
-#define MARLIN_TILE(id, kind, mb, nt, kt, th, st, cps, ns) \
-  case id:                                                 \
-    return launch_tile<MARLIN_TILE_##kind, S, T, TAG, ROW_GROUPS, mb, nt, kt, th, st, cps>(p);
+#define MARLIN_TILE(id, kind, mb, nt, kt, th, st, cps, ns, w)                                                  \
+  case id:                                                                                                    \
+    return launch_tile<MARLIN_TILE_##kind, MARLIN_TILE_WEIGHTS_##w, S, T, TAG, ROW_GROUPS, mb, nt, kt, th, st, \
+                       cps>(p);
 #include "marlin/kernel/configs.def"
 #undef MARLIN_TILE
     default:

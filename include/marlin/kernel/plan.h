@@ -40,9 +40,24 @@ extern "C" {
 /* The kernel family of a tile config (configs.def). */
 typedef enum marlin_tile_kind { MARLIN_TILE_MMA = 0, MARLIN_TILE_WGMMA = 1, MARLIN_TILE_COLUMN = 2 } marlin_tile_kind;
 
+/* The weights a tile config is built and taken for (configs.def `weights`). */
+typedef enum marlin_tile_weights {
+  MARLIN_TILE_WEIGHTS_ANY = 0,
+  MARLIN_TILE_WEIGHTS_W4 = 1,        /* 4-bit codes */
+  MARLIN_TILE_WEIGHTS_W4_NOZERO = 2  /* 4-bit codes without zero points */
+} marlin_tile_weights;
+
+/* Whether a config of `weights` serves a scheme of `bits`-bit codes, with
+ * zero points or not (a constant expression: the kernel units test it at
+ * compile time, so they never instantiate a row the selector cannot take). */
+#define MARLIN_TILE_SERVES(weights, bits, zeros)                                       \
+  ((weights) == MARLIN_TILE_WEIGHTS_ANY ||                                             \
+   ((bits) == 4 && ((weights) == MARLIN_TILE_WEIGHTS_W4 || !(zeros))))
+
 typedef struct marlin_tile_config {
   int32_t kind; /* marlin_tile_kind */
   int32_t m_blocks, n_tile, k_tile, threads, stages, ctas_per_sm, step_ns;
+  int32_t weights; /* marlin_tile_weights */
 } marlin_tile_config;
 
 enum {
@@ -54,7 +69,8 @@ enum {
 
 static inline marlin_tile_config marlin_tile_config_get(int id) {
   static const marlin_tile_config table[] = {
-#define MARLIN_TILE(id, kind, mb, nt, kt, th, st, cps, ns) {MARLIN_TILE_##kind, mb, nt, kt, th, st, cps, ns},
+#define MARLIN_TILE(id, kind, mb, nt, kt, th, st, cps, ns, w) \
+  {MARLIN_TILE_##kind, mb, nt, kt, th, st, cps, ns, MARLIN_TILE_WEIGHTS_##w},
 #include "marlin/kernel/configs.def"
 #undef MARLIN_TILE
   };
