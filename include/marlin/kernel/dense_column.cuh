@@ -114,11 +114,14 @@ __global__ void __launch_bounds__(THREADS, CTAS_PER_SM) column_kernel(const marl
   // 100; H100, twenty-third session: awq4 M = 1 2.67 -> 2.73, M = 4 2.62 ->
   // 2.70, bf16 M = 1 2.58 -> 2.64). GPTQ keeps s_src (the same change there
   // saved no instruction).
-  [[maybe_unused]] const uint8_t *sz_src =
-      lane < 8 ? reinterpret_cast<const uint8_t *>(s_src)
-               : reinterpret_cast<const uint8_t *>(static_cast<const int32_t *>(p.zeros) + nb * 8 + (lane & 7));
-  [[maybe_unused]] uint32_t sz_stride = lane < 8 ? uint32_t(p.n_pad) * sizeof(T) : uint32_t(p.n_pad) / 2;
-  if constexpr (S::has_zero) ptx::opaque(sz_src), ptx::opaque(sz_stride);
+  [[maybe_unused]] const uint8_t *sz_src = nullptr;
+  [[maybe_unused]] uint32_t sz_stride = 0;
+  if constexpr (S::has_zero) {  // (p.zeros is NULL for the other schemes)
+    sz_src = lane < 8 ? reinterpret_cast<const uint8_t *>(s_src)
+                      : reinterpret_cast<const uint8_t *>(static_cast<const int32_t *>(p.zeros) + nb * 8 + (lane & 7));
+    sz_stride = lane < 8 ? uint32_t(p.n_pad) * sizeof(T) : uint32_t(p.n_pad) / 2;
+    ptx::opaque(sz_src), ptx::opaque(sz_stride);
+  }
 
   // Shared-memory addresses in slot 0 of this warp's ring (slot s: + s *
   // sizeof(Slot)), kept in registers (opaque: not recomputed per row).
