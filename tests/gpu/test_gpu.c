@@ -258,12 +258,11 @@ static void gemm_gptq8_bf16_act_order_shard(void **s) { (void)s; gemm_case(MARLI
 static void gemm_gptq4_shard_mid_group(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_FP16, 5, 264, 1848, 128, 2, 16); }
 static void gemm_gptq8_fp16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 65, 384, 512, 32, 0, 0); }
 static void gemm_awq4_bf16(void **s) { (void)s; gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_BF16, 1, 2048, 4096, 128, 0, 0); }
-/* Every tile config forced in turn (those this GPU and build cannot run are
- * skipped): the wgmma tiles of an sm_90a build included. */
-/* Whether forced_config runs (scheme, act) at this shape here: a config
- * this GPU or build cannot run, or one not built for the scheme's weights
- * (configs.def `weights`), is INVALID_VALUE. */
-static int forced_runs(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t n, int64_t k, int32_t group) {
+/* Runs gemm_case for (scheme, act) at this shape with forced_config, if
+ * that config runs here; returns whether it ran. A config this GPU or build
+ * cannot run, or one not built for the scheme's weights (configs.def
+ * `weights`), is INVALID_VALUE and skipped. */
+static int forced_case(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_t n, int64_t k, int32_t group) {
   if (!compiled_here(scheme, act)) return 0;
   marlin_gemm_desc d = {scheme, act, act, m, n, k, group, 0, 1};
   size_t bytes;
@@ -272,21 +271,22 @@ static int forced_runs(marlin_scheme scheme, marlin_dtype act, int64_t m, int64_
   o.tile_config = forced_config;
   const marlin_status st = marlin_gemm_workspace_size(&d, &o, -1, &bytes);
   assert_true(st == MARLIN_STATUS_SUCCESS || st == MARLIN_STATUS_INVALID_VALUE);
-  return st == MARLIN_STATUS_SUCCESS;
+  if (st != MARLIN_STATUS_SUCCESS) return 0;
+  gemm_case(scheme, act, m, n, k, group, 0, 0);
+  return 1;
 }
 
+/* Every tile config forced in turn (those this GPU and build cannot run are
+ * skipped): the wgmma tiles of an sm_90a build included. */
 static void gemm_every_config(void **s) {
   (void)s;
   int cases = 0;
   for (int c = 0; c < MARLIN_TILE_CONFIG_COUNT; ++c) {
     forced_config = c;
-    if (forced_runs(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 200, 384, 1024, 64))
-      gemm_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 200, 384, 1024, 64, 0, 0), ++cases;
-    if (forced_runs(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 130, 256, 1040, -1))
-      gemm_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 130, 256, 1040, -1, 0, 0), ++cases;
+    cases += forced_case(MARLIN_SCHEME_AWQ4, MARLIN_DTYPE_FP16, 200, 384, 1024, 64);
+    cases += forced_case(MARLIN_SCHEME_GPTQ4, MARLIN_DTYPE_BF16, 130, 256, 1040, -1);
     /* 8-bit weights: ragged M, N not a multiple of a 256-column tile */
-    if (forced_runs(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 40, 320, 1152, 128))
-      gemm_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 40, 320, 1152, 128, 0, 0), ++cases;
+    cases += forced_case(MARLIN_SCHEME_GPTQ8, MARLIN_DTYPE_FP16, 40, 320, 1152, 128);
   }
   forced_config = -1;
   if (!cases) skip(); /* none of the three (scheme, act) kernels in this build */
