@@ -17,8 +17,9 @@
  * random data: weights quantized and packed by the CPU reference
  * (marlin_ref.h), the output poisoned with NaN before the run, compared with
  * the fp64-accumulated reference GEMM of the dequantized weights by
- * ||out - ref|| / ||ref||; the cases cycle through the selector's choice and
- * every tile config forced in turn; the deterministic reduction is checked bitwise over
+ * ||out - ref|| / ||ref||; every shape runs with the selector's choice and
+ * then with every tile config forced that can take it (one reference per
+ * shape); the deterministic reduction is checked bitwise over
  * 10 runs (half of them as two back-to-back calls with programmatic dependent
  * launch). Bench: the standard layer shapes against cuBLAS fp16/bf16 in the
  * same run, CUDA events around back-to-back launches, weights rotated over
@@ -297,9 +298,12 @@ static marlin_status run_gemm(problem *p, const marlin_options *o, cudaStream_t 
   marlin_gemm_desc d;
   marlin_gemm_args a;
   desc_args(p, &d, &a);
-  if (!p->d_ws) {
-    marlin_status st = marlin_gemm_workspace_size(&d, o, -1, &p->ws_bytes);
-    if (st) return st;
+  size_t bytes;
+  marlin_status st = marlin_gemm_workspace_size(&d, o, -1, &bytes);
+  if (st) return st;
+  if (!p->d_ws || bytes > p->ws_bytes) { /* another config may need more: a larger one, zeroed once */
+    if (p->d_ws) CUDA_OK(cudaFree(p->d_ws));
+    p->ws_bytes = bytes;
     CUDA_OK(cudaMalloc(&p->d_ws, p->ws_bytes ? p->ws_bytes : 256));
     CUDA_OK(cudaMemset(p->d_ws, 0, p->ws_bytes ? p->ws_bytes : 256));
   }
@@ -309,7 +313,8 @@ static marlin_status run_gemm(problem *p, const marlin_options *o, cudaStream_t 
 /* ---- verify ------------------------------------------------------------------------ */
 
 typedef struct {
-  int cases, failed;
+  int cases, failed, shapes;
+  int per_config[MARLIN_TILE_CONFIG_COUNT + 1]; /* runs per forced config; [COUNT]: the selector's */
   double worst_fp16, worst_bf16;
 } verify_stats;
 
@@ -325,36 +330,31 @@ static const char *group_name(const problem *p) {
   return buf;
 }
 
-/* config: -1 lets the selector choose, >= 0 forces that tile config (every
- * run of the case, the determinism reruns included, uses the same one). */
-static void verify_case(problem *p, uint64_t seed, int config, verify_stats *vs, int check_determinism) {
-  rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
-  if (!problem_make(p, 1)) {
-    vs->failed++;
-    problem_free(p);
-    return;
-  }
+/* One run of a made problem with tile config `config` (-1: the selector's;
+ * every run, the determinism reruns included, uses the same one), checked
+ * against ref. A forced config that this scheme, GPU or shape cannot take
+ * (the workspace query says INVALID_VALUE: not built for the scheme, or
+ * more shared memory than the GPU has) is skipped. */
+static void verify_run(problem *p, const double *ref, int config, verify_stats *vs, int check_determinism) {
   const double tol = p->act == MARLIN_DTYPE_FP16 ? 2e-3 : 1e-2;
   const size_t cbytes = sizeof(uint16_t) * p->m * p->n;
-  CUDA_OK(cudaMemset(p->d_c, 0xff, cbytes)); /* NaN poison: unwritten elements fail */
-  cudaStream_t s;
-  CUDA_OK(cudaStreamCreate(&s));
   marlin_options base;
   marlin_options_init(&base);
   base.tile_config = config;
-  if (config >= 0) { /* a config this GPU's shared memory cannot hold: the selector's */
+  if (config >= 0) {
     marlin_gemm_desc d;
     marlin_gemm_args a;
     size_t bytes;
     desc_args(p, &d, &a);
-    if (marlin_gemm_workspace_size(&d, &base, -1, &bytes) == MARLIN_STATUS_INVALID_VALUE) base.tile_config = -1;
+    if (marlin_gemm_workspace_size(&d, &base, -1, &bytes) == MARLIN_STATUS_INVALID_VALUE) return;
   }
+  CUDA_OK(cudaMemset(p->d_c, 0xff, cbytes)); /* NaN poison: unwritten elements fail */
+  cudaStream_t s;
+  CUDA_OK(cudaStreamCreate(&s));
   marlin_status st = run_gemm(p, &base, s);
   CUDA_OK(cudaStreamSynchronize(s));
   uint16_t *out = malloc(cbytes);
   CUDA_OK(cudaMemcpy(out, p->d_c, cbytes, cudaMemcpyDeviceToHost));
-  double *ref = malloc(sizeof(double) * p->m * p->n);
-  ref_gemm_mt(p->h_a, p->lda, p->h_w, p->h_bias, p->m, p->n, p->k, ref);
   double num = 0, den = 0, worst = 0;
   int64_t worst_i = 0, nan_count = 0;
   for (int64_t i = 0; i < p->m * p->n; ++i) {
@@ -387,6 +387,7 @@ static void verify_case(problem *p, uint64_t seed, int config, verify_stats *vs,
     ok = det_ok;
   }
   vs->cases++;
+  vs->per_config[base.tile_config >= 0 ? base.tile_config : MARLIN_TILE_CONFIG_COUNT]++;
   if (p->act == MARLIN_DTYPE_FP16 && rel > vs->worst_fp16) vs->worst_fp16 = rel;
   if (p->act == MARLIN_DTYPE_BF16 && rel > vs->worst_bf16) vs->worst_bf16 = rel;
   if (!ok) {
@@ -399,8 +400,25 @@ static void verify_case(problem *p, uint64_t seed, int config, verify_stats *vs,
            (long long)nan_count, worst, (long long)(worst_i / p->n), (long long)(worst_i % p->n),
            det_ok ? "" : " NONDETERMINISTIC");
   }
-  free(out), free(ref);
+  free(out);
   cudaStreamDestroy(s);
+}
+
+/* One shape on fresh random data (seeded), its fp64 reference computed
+ * once, run with the selector's choice and then with every tile config that
+ * can take it. */
+static void verify_case(problem *p, uint64_t seed, verify_stats *vs, int check_determinism) {
+  rng_state = seed * 0x9E3779B97F4A7C15ULL + 1;
+  if (!problem_make(p, 1)) {
+    vs->failed++;
+    problem_free(p);
+    return;
+  }
+  vs->shapes++;
+  double *ref = malloc(sizeof(double) * p->m * p->n);
+  ref_gemm_mt(p->h_a, p->lda, p->h_w, p->h_bias, p->m, p->n, p->k, ref);
+  for (int c = -1; c < MARLIN_TILE_CONFIG_COUNT; ++c) verify_run(p, ref, c, vs, check_determinism);
+  free(ref);
   problem_free(p);
 }
 
@@ -417,14 +435,15 @@ static int run_verify(const char *filter, uint64_t seed, int quick) {
   CUDA_OK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
   CUDA_OK(cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev));
   const int arch = major * 10 + minor;
-  verify_stats vs = {0, 0, 0, 0};
+  verify_stats vs;
+  memset(&vs, 0, sizeof vs);
   uint64_t case_id = 0;
   for (size_t si = 0; si < sizeof schemes / sizeof *schemes; ++si)
     for (size_t ai = 0; ai < sizeof acts / sizeof *acts; ++ai) {
       if (!marlin_is_compiled(schemes[si], acts[ai], arch)) continue;
       char name[64];
       snprintf(name, sizeof name, "%s/%s", marlin_scheme_name(schemes[si]), marlin_dtype_name(acts[ai]));
-      const int before = vs.cases, failed_before = vs.failed;
+      const int before = vs.cases, failed_before = vs.failed, shapes_before = vs.shapes;
       for (size_t mi = 0; mi < sizeof ms / sizeof *ms; ++mi)
         for (size_t si2 = 0; si2 < sizeof nks / sizeof *nks; ++si2)
           for (size_t gi = 0; gi < sizeof groups / sizeof *groups; ++gi) {
@@ -451,25 +470,29 @@ static int run_verify(const char *filter, uint64_t seed, int quick) {
             if (p.m * p.n * p.k > (int64_t)1 << 31) continue; /* keep the CPU reference quick */
             p.lda = p.k + ((case_id % 3 == 0) ? 8 : 0);          /* some non-contiguous A */
             p.bias = case_id % 2;
-            /* the selector's choice, then each tile config forced in turn, so
-             * every compiled kernel meets every kind of shape (quick too) */
-            const int config = (int)((case_id / 7) % (MARLIN_TILE_CONFIG_COUNT + 1)) - 1;
             if (filter) { /* against "scheme/act group", e.g. gptq4/fp16, bf16, actorder, shard */
               char label[160];
               snprintf(label, sizeof label, "%s %s", name, group_name(&p));
               if (!strstr(label, filter)) continue;
             }
             if (verbose) {
-              printf("case %llu: %s m=%lld n=%lld k=%lld %s config %d\n", (unsigned long long)case_id, name,
-                     (long long)p.m, (long long)p.n, (long long)p.k, group_name(&p), config);
+              printf("case %llu: %s m=%lld n=%lld k=%lld %s\n", (unsigned long long)case_id, name,
+                     (long long)p.m, (long long)p.n, (long long)p.k, group_name(&p));
               fflush(stdout);
             }
-            verify_case(&p, seed + case_id, config, &vs, case_id % 5 == 0);
+            verify_case(&p, seed + case_id, &vs, case_id % 5 == 0);
           }
       if (vs.cases > before)
-        printf("%-12s %4d cases, %d failed\n", name, vs.cases - before, vs.failed - failed_before);
+        printf("%-12s %4d cases (%d shapes), %d failed\n", name, vs.cases - before, vs.shapes - shapes_before,
+               vs.failed - failed_before);
     }
-  printf("verify: %d cases, %d failed; worst rel error fp16 %.3e (tol 2e-3), bf16 %.3e (tol 1e-2)\n",
+  printf("runs per tile config (sel = the selector's choice):");
+  for (int c = 0; c <= MARLIN_TILE_CONFIG_COUNT; ++c)
+    if (vs.per_config[c]) {
+      if (c < MARLIN_TILE_CONFIG_COUNT) printf(" %d:%d", c, vs.per_config[c]);
+      else printf(" sel:%d", vs.per_config[c]);
+    }
+  printf("\nverify: %d cases, %d failed; worst rel error fp16 %.3e (tol 2e-3), bf16 %.3e (tol 1e-2)\n",
          vs.cases, vs.failed, vs.worst_fp16, vs.worst_bf16);
   if (vs.cases == 0) {
     printf("no compiled kernel runs on this sm_%d GPU (%s)\n", arch, marlin_build_config());
