@@ -334,8 +334,10 @@ static const char *group_name(const problem *p) {
  * every run, the determinism reruns included, uses the same one), checked
  * against ref. A forced config that this scheme, GPU or shape cannot take
  * (the workspace query says INVALID_VALUE: not built for the scheme, or
- * more shared memory than the GPU has) is skipped. */
-static void verify_run(problem *p, const double *ref, int config, verify_stats *vs, int check_determinism) {
+ * more shared memory than the GPU has) is skipped. Runs on the shape's
+ * stream s. */
+static void verify_run(problem *p, const double *ref, int config, cudaStream_t s, verify_stats *vs,
+                       int check_determinism) {
   const double tol = p->act == MARLIN_DTYPE_FP16 ? 2e-3 : 1e-2;
   const size_t cbytes = sizeof(uint16_t) * p->m * p->n;
   marlin_options base;
@@ -349,8 +351,6 @@ static void verify_run(problem *p, const double *ref, int config, verify_stats *
     if (marlin_gemm_workspace_size(&d, &base, -1, &bytes) == MARLIN_STATUS_INVALID_VALUE) return;
   }
   CUDA_OK(cudaMemset(p->d_c, 0xff, cbytes)); /* NaN poison: unwritten elements fail */
-  cudaStream_t s;
-  CUDA_OK(cudaStreamCreate(&s));
   marlin_status st = run_gemm(p, &base, s);
   CUDA_OK(cudaStreamSynchronize(s));
   uint16_t *out = malloc(cbytes);
@@ -401,7 +401,6 @@ static void verify_run(problem *p, const double *ref, int config, verify_stats *
            det_ok ? "" : " NONDETERMINISTIC");
   }
   free(out);
-  cudaStreamDestroy(s);
 }
 
 /* One shape on fresh random data (seeded), its fp64 reference computed
@@ -417,7 +416,10 @@ static void verify_case(problem *p, uint64_t seed, verify_stats *vs, int check_d
   vs->shapes++;
   double *ref = malloc(sizeof(double) * p->m * p->n);
   ref_gemm_mt(p->h_a, p->lda, p->h_w, p->h_bias, p->m, p->n, p->k, ref);
-  for (int c = -1; c < MARLIN_TILE_CONFIG_COUNT; ++c) verify_run(p, ref, c, vs, check_determinism);
+  cudaStream_t s;
+  CUDA_OK(cudaStreamCreate(&s));
+  for (int c = -1; c < MARLIN_TILE_CONFIG_COUNT; ++c) verify_run(p, ref, c, s, vs, check_determinism);
+  cudaStreamDestroy(s);
   free(ref);
   problem_free(p);
 }
